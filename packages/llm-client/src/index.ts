@@ -1,5 +1,10 @@
 export * from './errors/index.js';
 export * from './types/index.js';
+export * from './providers/index.js';
+export * from './engine/index.js';
+export * from './tools/index.js';
+export * from './agent/index.js';
+export * from './middleware/index.js';
 export type * from './engine/types.js';
 export type * from './tools/types.js';
 export type * from './agent/types.js';
