@@ -1,1 +1,11 @@
-export {};
+export * from './errors/index.js';
+export * from './context/index.js';
+export * from './ports/index.js';
+export * from './jobs/index.js';
+export * from './journal/index.js';
+export * from './events/index.js';
+export * from './actions/index.js';
+export * from './policy/index.js';
+export * from './ledger/index.js';
+export * from './plugins/index.js';
+export * from './kernel/index.js';
