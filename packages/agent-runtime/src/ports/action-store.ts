@@ -1,1 +1,151 @@
-export {};
+import { z } from 'zod';
+import { CorruptActionRecordError } from '../errors/action-errors.js';
+
+/** Version of the stored `ActionRecord` shape. Bumped, with an upgrade path, when it changes. */
+export const ACTION_RECORD_SCHEMA_VERSION = 1;
+
+export const ACTION_STATUSES = ['pending', 'resolved', 'rejected', 'expired', 'escalated', 'cancelled'] as const;
+export type ActionStatus = (typeof ACTION_STATUSES)[number];
+/** Statuses after which an action never changes again (`escalated` hands over to another action). */
+export const FINAL_ACTION_STATUSES: ReadonlySet<ActionStatus> = new Set(['resolved', 'rejected', 'expired', 'escalated', 'cancelled']);
+
+export type ActionTimeoutBehavior = 'fail' | 'default' | 'escalate';
+
+/** Who takes over when an action expires with `onTimeout: 'escalate'` (fields left out are inherited). */
+export interface EscalationSpec {
+  approvers: string[];
+  requiredApprovals?: number | undefined;
+  timeoutSeconds?: number | undefined;
+  onTimeout?: ActionTimeoutBehavior | undefined;
+  defaultResolution?: z.core.util.JSONType | undefined;
+  title?: string | undefined;
+  description?: string | undefined;
+  escalateTo?: EscalationSpec | undefined;
+}
+
+const principalId = z.string().min(1).max(256);
+
+export const EscalationSpecSchema: z.ZodType<EscalationSpec> = z.lazy(() =>
+  z.strictObject({
+    approvers: z.array(principalId).min(1),
+    requiredApprovals: z.number().int().positive().optional(),
+    timeoutSeconds: z.number().positive().optional(),
+    onTimeout: z.enum(['fail', 'default', 'escalate']).optional(),
+    defaultResolution: z.json().optional(),
+    title: z.string().min(1).optional(),
+    description: z.string().optional(),
+    escalateTo: EscalationSpecSchema.optional(),
+  }),
+);
+
+export const ActionApprovalSchema = z.object({
+  principalId,
+  decision: z.enum(['approve', 'reject']),
+  comment: z.string().optional(),
+  /** The resolution this approver submitted (parsed by the action type's schema). */
+  resolution: z.json().optional(),
+  /** Epoch milliseconds. */
+  at: z.number().int().nonnegative(),
+});
+export type ActionApproval = z.infer<typeof ActionApprovalSchema>;
+
+const epochMs = z.number().int().nonnegative();
+
+/**
+ * A human-in-the-loop action as stored. Times are epoch milliseconds. `version` increases by one
+ * on every write and is what `compareAndSet` compares. The resume token itself is never stored,
+ * only its SHA-256 (`tokenHash`, hex).
+ */
+export const ActionRecordSchema = z.object({
+  schemaVersion: z.literal(ACTION_RECORD_SCHEMA_VERSION),
+  id: z.string().min(1),
+  scopeId: z.string().min(1),
+  jobId: z.string().min(1),
+  stepKey: z.string().min(1),
+  type: z.string().min(1),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  payload: z.json().optional(),
+  status: z.enum(ACTION_STATUSES),
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Principals allowed to answer; empty = any principal of the scope holding the token. */
+  approvers: z.array(principalId),
+  requiredApprovals: z.number().int().positive(),
+  approvals: z.array(ActionApprovalSchema),
+  resolution: z.json().optional(),
+  /** The principal whose answer made the action final, or `system:timeout` / `system:cancel`. */
+  resolvedBy: z.string().optional(),
+  timeoutSeconds: z.number().positive(),
+  onTimeout: z.enum(['fail', 'default', 'escalate']),
+  defaultResolution: z.json().optional(),
+  escalateTo: EscalationSpecSchema.optional(),
+  escalatedToActionId: z.string().min(1).optional(),
+  escalatedFromActionId: z.string().min(1).optional(),
+  createdBy: z.string().optional(),
+  createdAt: epochMs,
+  expiresAt: epochMs,
+  resolvedAt: epochMs.optional(),
+  version: z.number().int().positive(),
+});
+export type ActionRecord = z.infer<typeof ActionRecordSchema>;
+
+/**
+ * Parses a stored row into an `ActionRecord`, or throws `CorruptActionRecordError` naming the
+ * action (a row from an unknown schema version says so). Every store calls it on load.
+ */
+export function parseActionRecord(raw: unknown, actionId: string): ActionRecord {
+  if (typeof raw !== 'object' || raw === null) throw new CorruptActionRecordError(actionId, 'not an object');
+  const version = (raw as { schemaVersion?: unknown }).schemaVersion;
+  if (version !== ACTION_RECORD_SCHEMA_VERSION) {
+    throw new CorruptActionRecordError(actionId, `unknown schema version ${JSON.stringify(version)} (this runtime reads ${ACTION_RECORD_SCHEMA_VERSION})`);
+  }
+  const parsed = ActionRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptActionRecordError(actionId, `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`, parsed.error);
+  }
+  return parsed.data;
+}
+
+export type CompareAndSetResult =
+  | { ok: true; record: ActionRecord }
+  /** Lost the race: `current` is the record as it is now (undefined when not found in the scope). */
+  | { ok: false; current: ActionRecord | undefined };
+
+/**
+ * Storage of actions. Every query is scoped: a record of another scope behaves as not found.
+ * Implementations: `InMemoryActionStore` here, Postgres/PGlite and Redis in the adapters; all run
+ * `describeActionStoreContract`. An abstract class so that methods added later ship with a default.
+ */
+export abstract class ActionStore {
+  /** Stores a new record (its `version` must be 1). Throws `DuplicateActionError` if the id exists. */
+  abstract create(record: ActionRecord): Promise<void>;
+
+  abstract get(query: { scopeId: string; actionId: string }): Promise<ActionRecord | undefined>;
+
+  /** The action whose resume token hashes to `tokenHash`, in that scope only. */
+  abstract getByTokenHash(query: { scopeId: string; tokenHash: string }): Promise<ActionRecord | undefined>;
+
+  /**
+   * Atomically replaces the record (same id and scope) if its stored `version` still equals
+   * `expectedVersion`; the stored record gets `version = expectedVersion + 1` (the `version` of
+   * the argument is ignored). Of two concurrent calls with the same expected version, exactly one
+   * succeeds.
+   */
+  abstract compareAndSet(update: { record: ActionRecord; expectedVersion: number }): Promise<CompareAndSetResult>;
+
+  /** A job's actions, oldest first (by `createdAt`, then `id`). */
+  abstract listByJob(query: { scopeId: string; jobId: string }): Promise<ActionRecord[]>;
+
+  /** The scope's pending actions, oldest first, at most `limit` (default 100). */
+  abstract listPending(query: { scopeId: string; limit?: number }): Promise<ActionRecord[]>;
+
+  /**
+   * Pending actions whose `expiresAt <= now`, soonest first, at most `limit` (default 100); across
+   * every scope unless `scopeId` is given (the expiry sweeper is a system task).
+   */
+  abstract listExpired(query: { now: number; scopeId?: string; limit?: number }): Promise<ActionRecord[]>;
+
+  /** Releases connections; the default does nothing. */
+  async close(): Promise<void> {}
+}
