@@ -1,1 +1,14 @@
-export {};
+export { JOB_STATUSES, JOB_TRANSITIONS, JobStatusSchema, assertTransition, canTransition, isTerminalJobStatus, type JobStatus } from './job-status.js';
+export { JOB_PRIORITIES, JobPrioritySchema, jobPriorityRank, type JobPriority } from './job-priority.js';
+export {
+  JOB_RECORD_SCHEMA_VERSION,
+  JobRecordSchema,
+  JobStateChangeSchema,
+  parseJobRecord,
+  type JobRecord,
+  type JobRef,
+  type JobStateChange,
+} from './job-record.js';
+export { JobSpecSchema, type JobSpec } from './job-spec.js';
+export { JsonObjectSchema, JsonValueSchema, type JsonObject, type JsonValue } from './json-value.js';
+export { SerializedErrorSchema, serializeError, type SerializedError } from './serialized-error.js';

@@ -1,1 +1,117 @@
-export {};
+import type { JobPriority } from '../jobs/job-priority.js';
+import type { JobRef } from '../jobs/job-record.js';
+
+export interface EnqueueOptions extends JobRef {
+  /** Default `normal`. */
+  readonly priority?: JobPriority | undefined;
+  /** Epoch milliseconds before which the job is not claimable (a delayed job); default now. */
+  readonly availableAt?: number | undefined;
+}
+
+export interface ClaimOptions {
+  readonly workerId: string;
+  /** How long the lease lasts unless a heartbeat extends it. */
+  readonly leaseMs: number;
+  /** Most jobs to claim in this call; default 1. */
+  readonly limit?: number | undefined;
+  /** Most jobs of one scope leased at once, across all workers: one tenant cannot starve the others. */
+  readonly perScopeLimit?: number | undefined;
+}
+
+/** Identifies a lease: operations on it fail with `LeaseLostError` once it is no longer current. */
+export interface LeaseRef extends JobRef {
+  readonly workerId: string;
+  readonly epoch: number;
+}
+
+/** A job a worker claimed. `epoch` is the fencing token for its journal writes. */
+export interface ClaimedJob extends LeaseRef {
+  readonly priority: JobPriority;
+  readonly leaseExpiresAt: number;
+  /** How many times the job has been claimed, this claim included. */
+  readonly claims: number;
+}
+
+/** A job that was claimed `maxClaims` times without being acked: poison, set aside. */
+export interface DeadLetteredJob extends JobRef {
+  readonly priority: JobPriority;
+  readonly claims: number;
+  readonly reason: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+export interface ClaimResult {
+  readonly jobs: readonly ClaimedJob[];
+  /**
+   * Jobs this call moved to the dead letter instead of claiming. The caller marks them
+   * `dead_lettered` in the job store (they also stay listed by `listDeadLettered`).
+   */
+  readonly deadLettered: readonly DeadLetteredJob[];
+}
+
+export type NackResult =
+  | { readonly status: 'retry_scheduled'; readonly availableAt: number }
+  | { readonly status: 'dead_lettered'; readonly deadLettered: DeadLetteredJob };
+
+/** A queue entry as it stands (for operators and tests). */
+export interface QueueEntry extends JobRef {
+  readonly priority: JobPriority;
+  readonly state: 'ready' | 'leased' | 'dead_lettered';
+  readonly enqueuedAt: number;
+  readonly availableAt: number;
+  readonly claims: number;
+  /** The last epoch handed out (0 = never claimed). */
+  readonly epoch: number;
+  readonly workerId?: string | undefined;
+  readonly leaseExpiresAt?: number | undefined;
+  /** Why the last attempt ended without an ack (a nack reason, "lease expired"). */
+  readonly lastFailure?: string | undefined;
+  readonly deadLetterReason?: string | undefined;
+}
+
+/**
+ * Work distribution for workers. A claim leases a job to one worker until `leaseExpiresAt`;
+ * a heartbeat extends it; a lease that runs out makes the job claimable again with a higher
+ * epoch (the old holder's writes are then refused by fencing). Jobs are claimed by priority,
+ * then age (`enqueuedAt`), within a per-scope limit. A job claimed `maxClaims` times without
+ * an ack is dead-lettered with the reason.
+ *
+ * Epochs of a job only grow, also across ack and a later enqueue (a job that waited for an
+ * action comes back with a higher epoch than before).
+ *
+ * An abstract class so that methods added later can ship with a default implementation.
+ */
+export abstract class JobQueue {
+  /**
+   * Makes the job claimable. Enqueuing a job that is already ready updates its priority and
+   * availability; one that is leased is re-queued when its holder acks (the holder's ack does
+   * not lose it); a dead-lettered one is given a fresh start (claims reset to 0).
+   */
+  abstract enqueue(options: EnqueueOptions): Promise<void>;
+
+  abstract claim(options: ClaimOptions): Promise<ClaimResult>;
+
+  /** Extends the lease by `leaseMs` (default: the claim's) from now. A lost lease → `LeaseLostError`. */
+  abstract heartbeat(lease: LeaseRef & { leaseMs?: number | undefined }): Promise<{ leaseExpiresAt: number }>;
+
+  /** Done with the job (finished, or parked waiting for an action): it leaves the queue. */
+  abstract ack(lease: LeaseRef): Promise<void>;
+
+  /**
+   * The attempt failed: the job is claimable again after `retryDelayMs` (default 0), or, when it
+   * has used its `maxClaims`, dead-lettered now with `reason`.
+   */
+  abstract nack(lease: LeaseRef & { retryDelayMs?: number | undefined; reason?: string | undefined }): Promise<NackResult>;
+
+  /** Hands the job back without counting the claim (graceful shutdown). */
+  abstract release(lease: LeaseRef & { delayMs?: number | undefined }): Promise<void>;
+
+  /** Takes the job out of the queue whatever its state (e.g. cancelled). `false` when it was not there. */
+  abstract remove(ref: JobRef): Promise<boolean>;
+
+  abstract get(ref: JobRef): Promise<QueueEntry | undefined>;
+
+  /** The scope's dead-lettered jobs, oldest first. */
+  abstract listDeadLettered(options: { scopeId: string; limit?: number | undefined }): Promise<readonly DeadLetteredJob[]>;
+}

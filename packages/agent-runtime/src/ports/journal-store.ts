@@ -1,1 +1,90 @@
-export {};
+import type { JobRef } from '../jobs/job-record.js';
+import type { JsonObject, JsonValue } from '../jobs/json-value.js';
+import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.js';
+import type { DeferredEvent, DeferredEventInput, SharedLogRecord } from '../journal/journal-records.js';
+
+/**
+ * Fencing for writes made under a worker's lease. When `leaseEpoch` is given, a write whose
+ * epoch is lower than the highest epoch the store has seen for the job fails with
+ * `LeaseLostError` and changes nothing; a higher one raises the job's fence. Writes without an
+ * epoch (a single process, no queue) are not fenced.
+ */
+export interface FencedWrite {
+  readonly leaseEpoch?: number | undefined;
+}
+
+export interface AppendJournalOptions extends FencedWrite {
+  /** The seq the writer believes is next. Anything else → `JournalConflictError`. */
+  readonly expectedSeq: number;
+}
+
+/** Where a job's journal stands. */
+export interface JournalHead {
+  /** The seq the next append must carry (0 for an empty journal). */
+  readonly nextSeq: number;
+  /** The lowest seq still stored (`nextSeq` when none is; larger than 0 after `prune`). */
+  readonly firstSeq: number;
+  /** The job's fence: the highest lease epoch seen, 0 when none. */
+  readonly leaseEpoch: number;
+}
+
+/**
+ * A job's journal (its checkpoint: one entry per finished step), its shared data (key-value),
+ * its shared log (append-only) and its deferred events. Every method is scoped: another
+ * scope's job behaves as an empty one. Loaded records are validated (`CorruptRecordError`).
+ * Returned records are immutable.
+ *
+ * An abstract class so that methods added later can ship with a default implementation.
+ */
+export abstract class JournalStore {
+  /**
+   * Appends the job's next step, only if `expectedSeq` is the job's next seq: a duplicate or
+   * out-of-order append → `JournalConflictError`, a stale lease epoch → `LeaseLostError`;
+   * either way nothing is written. Returns the stored entry (`seq`, `key` filled in).
+   */
+  abstract append(entry: JournalEntryInput, options: AppendJournalOptions): Promise<JournalEntry>;
+
+  /** The job's entries in seq order, from `fromSeq` (default 0), at most `limit`. */
+  abstract list(options: JobRef & { fromSeq?: number | undefined; limit?: number | undefined }): Promise<readonly JournalEntry[]>;
+
+  abstract head(ref: JobRef): Promise<JournalHead>;
+
+  /**
+   * Raises the job's fence to `leaseEpoch` (a worker taking a job over calls it before its
+   * first write, so a previous holder's late write is refused). A lower epoch than the fence →
+   * `LeaseLostError`.
+   */
+  abstract fence(options: JobRef & { leaseEpoch: number }): Promise<void>;
+
+  /** Merges `values` into the job's shared data (a key set again is replaced). */
+  abstract setSharedData(options: JobRef & FencedWrite & { values: JsonObject }): Promise<void>;
+
+  abstract deleteSharedData(options: JobRef & FencedWrite & { keys: readonly string[] }): Promise<void>;
+
+  /** The job's shared data (`{}` when none). */
+  abstract getSharedData(ref: JobRef): Promise<Readonly<JsonObject>>;
+
+  /** Appends to the job's shared log; returns the stored records (dense `index` from 0). */
+  abstract appendSharedLog(options: JobRef & FencedWrite & { entries: readonly JsonValue[] }): Promise<readonly SharedLogRecord[]>;
+
+  abstract listSharedLog(options: JobRef & { fromIndex?: number | undefined; limit?: number | undefined }): Promise<readonly SharedLogRecord[]>;
+
+  /** Stores events to publish when the job resumes. */
+  abstract addDeferredEvents(options: JobRef & FencedWrite & { events: readonly DeferredEventInput[] }): Promise<void>;
+
+  /**
+   * Returns the job's deferred events in the order they were added and clears them, atomically:
+   * of two concurrent takers, one gets the events and the other none.
+   */
+  abstract takeDeferredEvents(options: JobRef & FencedWrite): Promise<readonly DeferredEvent[]>;
+
+  /** Removes every entry, shared datum, log record and deferred event of the job, and its fence. */
+  abstract delete(ref: JobRef): Promise<void>;
+
+  /**
+   * Removes the entries below `beforeSeq` (compaction once their effects live elsewhere, e.g. in
+   * the job's result). Seqs are not renumbered: `head().nextSeq` is unchanged. Returns how many
+   * entries were removed.
+   */
+  abstract prune(options: JobRef & { beforeSeq: number }): Promise<number>;
+}
