@@ -1,1 +1,2 @@
-export {};
+export { Agent } from './agent.js';
+export { AgentEventStream } from './agent-stream.js';

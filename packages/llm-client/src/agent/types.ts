@@ -4,6 +4,8 @@ import type { ModelRequest, ModelResponse, ModelStreamEvent } from '../types/mod
 import type { Cost } from '../types/pricing.js';
 import type { RequestContext } from '../types/request-context.js';
 import type { Tool } from '../tools/types.js';
+import type { ModelExecutor } from '../engine/types.js';
+import type { DefaultMiddlewareOptions } from '../middleware/default-middleware.js';
 
 /** Limits on one agent run; the run stops with `BudgetExceededError` before going past one. */
 export interface AgentBudget {
@@ -18,12 +20,18 @@ export interface AgentBudget {
 /** Running totals of a run, visible to middleware. */
 export interface RunState {
   readonly runId: string;
+  /** The current turn, from 1. */
   turn: number;
+  /** Tool calls handed to the middleware chain so far (arguments valid, tool known). */
   toolCalls: number;
   usage: Usage;
   costNanoUsd: number;
+  /** When the run started, on the agent's clock (epoch milliseconds by default). */
   readonly startedAt: number;
+  /** The transcript so far (live: grows as the run goes). */
   readonly messages: readonly Message[];
+  /** The run's budget: the run's `budget` option merged over the agent's. */
+  readonly budget: Readonly<AgentBudget>;
 }
 
 interface CallContextBase {
@@ -41,8 +49,14 @@ export interface ModelCallContext extends CallContextBase {
   request: ModelRequest;
   /** Present when the run streams: forward deltas here. Middleware that answers without calling `next` (a replay) may emit the recorded text. */
   readonly emit?: (event: ModelStreamEvent) => void;
-  /** Per-call timeout the engine should apply. */
+  /** Per-attempt timeout the engine should apply. */
   timeoutMs?: number;
+  /**
+   * Idempotency key handed to the engine (which joins an identical call in flight and returns a
+   * completed one's result). Default: `${context.jobId}:${callIndex}` when the context has a
+   * jobId, otherwise none (a reused request context must not turn new runs into cache hits).
+   */
+  idempotencyKey?: string;
 }
 
 export interface ToolCallContext extends CallContextBase {
@@ -128,7 +142,7 @@ export interface AgentStream extends AsyncIterable<AgentStreamEvent> {
 }
 
 export interface AgentConfig {
-  engine: import('../engine/types.js').ModelExecutor;
+  engine: ModelExecutor;
   name?: string;
   instructions?: string;
   tools?: Tool[];
@@ -146,6 +160,10 @@ export interface AgentConfig {
   modelSettings?: Pick<ModelRequest, 'temperature' | 'maxTokens' | 'topP' | 'stop' | 'providerOptions'>;
   /** Call tools of one turn concurrently (default true). */
   parallelToolCalls?: boolean;
+  /** Settings of the default chain (logger, telemetry hook, timeouts, tool retries). */
+  defaultMiddleware?: DefaultMiddlewareOptions;
+  /** Test seams: the clock (milliseconds) and the run id generator. */
+  _internal?: { now?: () => number; generateId?: () => string };
 }
 
 export type { BudgetKind };

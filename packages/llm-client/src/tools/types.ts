@@ -19,11 +19,12 @@ export interface Tool<A = any, R = any> {
   readonly parameters: ZodType<A>;
   /** JSON schema sent to the model (derived from `parameters`). */
   readonly jsonSchema: JsonSchema;
-  readonly execute: (args: A, ctx: ToolExecutionContext) => Promise<R> | R;
+  /** Runs the tool with validated arguments (method syntax: a `Tool<X, Y>` fits a `Tool[]`). */
+  execute(args: A, ctx: ToolExecutionContext): Promise<R> | R;
   /** Free-form labels a policy can match (e.g. `{ sideEffects: true }`). */
   readonly metadata: Readonly<Record<string, unknown>>;
   /** How the output is turned into text for the model (default: JSON, strings as they are). */
-  readonly toModelOutput: (output: R) => string;
+  toModelOutput(output: R): string;
   definition(): ToolDefinition;
 }
 
