@@ -21,8 +21,8 @@ const MODEL_SETTINGS = ['temperature', 'maxTokens', 'topP', 'stop', 'providerOpt
 /**
  * An LLM agent: calls the model with its tools, runs the tools the model asks for (concurrently
  * when it asks for several), and loops until the model answers without tools. Each model call
- * and each tool call goes through the middleware chain (the default chain, then yours, then the
- * run's). An agent holds no per-run state: one instance serves any number of concurrent runs.
+ * and each tool call goes through the middleware chain (see `middleware`: your middleware and
+ * the run's sit between the default chain's budget and its retry). An agent holds no per-run state: one instance serves any number of concurrent runs.
  *
  * ```ts
  * const agent = new Agent({ engine, instructions: 'Be brief.', tools: [weather] });
@@ -37,8 +37,14 @@ export class Agent {
   readonly maxToolRepairs: number;
   readonly parallelToolCalls: boolean;
   readonly budget: Readonly<AgentBudget>;
-  /** The whole chain, outermost first: the default chain (unless turned off), then `middleware`. */
+  /**
+   * The whole chain, outermost first: logging, telemetry, budget, your `middleware`, then retry
+   * and timeout (the default parts unless `useDefaultMiddleware: false`). A run's own middleware
+   * goes after yours, before retry and timeout.
+   */
   readonly middleware: readonly AgentMiddleware[];
+  private readonly outerMiddleware: readonly AgentMiddleware[];
+  private readonly innerMiddleware: readonly AgentMiddleware[];
   /** The engine this agent calls. */
   readonly engine: ModelExecutor;
   private readonly requestBase: Omit<ModelRequest, 'messages' | 'tools'>;
@@ -70,8 +76,10 @@ export class Agent {
 
     const own = validateMiddleware(config.middleware, 'middleware');
     if (config.useDefaultMiddleware !== undefined && typeof config.useDefaultMiddleware !== 'boolean') throw new InvalidArgumentError('useDefaultMiddleware', 'must be a boolean');
-    const defaults = config.useDefaultMiddleware === false ? [] : defaultMiddleware({ now: this.now, ...config.defaultMiddleware });
-    this.middleware = Object.freeze([...defaults, ...own]);
+    const defaults = config.useDefaultMiddleware === false ? { outer: [], inner: [] } : defaultMiddleware({ now: this.now, ...config.defaultMiddleware });
+    this.outerMiddleware = [...defaults.outer, ...own];
+    this.innerMiddleware = defaults.inner;
+    this.middleware = Object.freeze([...this.outerMiddleware, ...this.innerMiddleware]);
     this.innerModel = engineModelHandler(engine);
     this.modelHandler = composeModelMiddleware(this.middleware, this.innerModel);
     this.toolHandler = composeToolMiddleware(this.middleware, executeToolHandler);
@@ -109,7 +117,7 @@ export class Agent {
     const runMiddleware = validateMiddleware(options.middleware, 'options.middleware');
     const extraBudget = validateBudget(options.budget, 'options.budget');
     const budget = options.budget === undefined ? this.budget : mergeBudgets(this.budget, extraBudget);
-    const chain = runMiddleware.length === 0 ? undefined : [...this.middleware, ...runMiddleware];
+    const chain = runMiddleware.length === 0 ? undefined : [...this.outerMiddleware, ...runMiddleware, ...this.innerMiddleware];
     return new AgentRun({
       agentName: this.name,
       tools: this.tools,

@@ -92,7 +92,7 @@ export interface AgentRunOptions {
   history?: Message[];
   /** Per-run budget, merged over the agent's. */
   budget?: AgentBudget;
-  /** Extra middleware for this run, innermost after the agent's own. */
+  /** Extra middleware for this run, inside the agent's own (and outside retry and timeout). */
   middleware?: AgentMiddleware[];
 }
 
@@ -150,7 +150,10 @@ export interface AgentConfig {
   maxTurns?: number;
   /** Invalid tool arguments sent back to the model at most this many times per tool (default 2). */
   maxToolRepairs?: number;
-  /** Your middleware, outermost first; runs inside the default chain. */
+  /**
+   * Your middleware, outermost first. It runs inside the default chain's logging, telemetry and
+   * budget, and outside its retry and timeout (which wrap the real call only).
+   */
   middleware?: AgentMiddleware[];
   /** `false` turns the default chain (logging, timeout, retry, budget, telemetry) off. */
   useDefaultMiddleware?: boolean;

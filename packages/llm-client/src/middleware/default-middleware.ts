@@ -24,26 +24,39 @@ export interface DefaultMiddlewareOptions {
   now?: () => number;
 }
 
+/** The default chain, in two parts that wrap the agent's and the run's own middleware. */
+export interface DefaultChain {
+  /** Outside your middleware, outermost first: logging, telemetry (with `onEvent`), budget. */
+  outer: AgentMiddleware[];
+  /** Inside your middleware, around the real call: retry (tools), timeout. */
+  inner: AgentMiddleware[];
+}
+
 /**
- * The chain an agent uses unless `useDefaultMiddleware: false`, outermost first: logging,
- * telemetry, budget, retry, timeout. Telemetry and logging see each call once (retries
- * included), the budget admits a call once however often it is retried, and the timeout
- * applies to each attempt. Compose your own chain from the same factories.
+ * The chain an agent uses unless `useDefaultMiddleware: false`:
+ * `[...outer, ...agent middleware, ...run middleware, ...inner]`, outermost first.
+ *
+ * Logging, telemetry and the budget see every call once, replayed or not, so a replay counts
+ * the same as the original run. Retry and timeout sit closest to the real call: a middleware of
+ * yours that journals or answers from a recording sees each call's final outcome (after
+ * retries), and a replayed call is neither timed out nor retried. Compose your own chain from
+ * the same factories when this order does not fit.
  */
-export function defaultMiddleware(options: DefaultMiddlewareOptions = {}): AgentMiddleware[] {
+export function defaultMiddleware(options: DefaultMiddlewareOptions = {}): DefaultChain {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('defaultMiddleware', 'must be an object');
   const now = options.now;
-  const chain: AgentMiddleware[] = [
+  const outer: AgentMiddleware[] = [
     loggingMiddleware({ ...(options.logger ? { logger: options.logger } : {}), logContent: options.logContent === true, ...(now ? { now } : {}) }),
   ];
-  if (options.onEvent !== undefined) chain.push(telemetryMiddleware({ onEvent: options.onEvent, ...(now ? { now } : {}) }));
-  chain.push(budgetMiddleware(now ? { now } : {}));
-  if (options.toolRetry !== false) chain.push(retryMiddleware(options.toolRetry ?? {}));
-  chain.push(
+  if (options.onEvent !== undefined) outer.push(telemetryMiddleware({ onEvent: options.onEvent, ...(now ? { now } : {}) }));
+  outer.push(budgetMiddleware(now ? { now } : {}));
+  const inner: AgentMiddleware[] = [];
+  if (options.toolRetry !== false) inner.push(retryMiddleware(options.toolRetry ?? {}));
+  inner.push(
     timeoutMiddleware({
       ...(options.modelTimeoutMs !== undefined ? { modelTimeoutMs: options.modelTimeoutMs } : {}),
       ...(options.toolTimeoutMs !== undefined ? { toolTimeoutMs: options.toolTimeoutMs } : {}),
     }),
   );
-  return chain;
+  return { outer, inner };
 }

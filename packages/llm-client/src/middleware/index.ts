@@ -1,5 +1,5 @@
 export { composeModelMiddleware, composeToolMiddleware, type ModelHandler, type ToolHandler } from './compose.js';
-export { defaultMiddleware, type DefaultMiddlewareOptions } from './default-middleware.js';
+export { defaultMiddleware, type DefaultChain, type DefaultMiddlewareOptions } from './default-middleware.js';
 export { loggingMiddleware, type LoggingMiddlewareOptions } from './logging-middleware.js';
 export { silentLogger, type Logger } from './logger.js';
 export { timeoutMiddleware, type TimeoutMiddlewareOptions } from './timeout-middleware.js';
