@@ -122,7 +122,7 @@ export class CircuitBreaker {
   /** Runs `fn` through the breaker; `CircuitOpenError` when it is open. */
   execute<T>(fn: () => Promise<T>): Promise<T> {
     if (this.policy.state === CircuitState.HalfOpen && this.probes >= this.halfOpenCalls) {
-      return Promise.reject(new CircuitOpenError(this.provider, this.model));
+      return Promise.reject(this.mapError(new BrokenCircuitError()));
     }
     let started = false;
     const result = this.policy.execute(() => {
@@ -175,7 +175,11 @@ export class CircuitBreaker {
   }
 
   private mapError(error: unknown): unknown {
-    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) return new CircuitOpenError(this.provider, this.model, error);
+    if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+      // The cause is the failure that opened the circuit, which says more than cockatiel's own error.
+      const last = this.policy.lastFailure;
+      return new CircuitOpenError(this.provider, this.model, last !== undefined && 'error' in last ? last.error : error);
+    }
     return error;
   }
 }
