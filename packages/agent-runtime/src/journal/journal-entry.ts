@@ -22,6 +22,11 @@ export interface JournalEntry {
   readonly scopeId: string;
   readonly seq: number;
   readonly key: string;
+  /**
+   * The step's logical position in the job's code, when it can differ from `seq` (steps that
+   * run concurrently finish, and are appended, in any order); a replay looks steps up by it.
+   */
+  readonly stepId?: string | undefined;
   readonly kind: JournalStepKind;
   /** The model, tool, action type or step name. */
   readonly name: string;
@@ -56,6 +61,7 @@ export const JournalEntrySchema = z.object({
   scopeId: id,
   seq: z.number().int().nonnegative(),
   key: id,
+  stepId: id.optional(),
   kind: z.enum(JOURNAL_STEP_KINDS),
   name: z.string().min(1),
   status: z.enum(['completed', 'failed']),

@@ -1,1 +1,276 @@
-export {};
+import { BatonError } from '@baton/llm-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CorruptRecordError, JournalConflictError, LeaseLostError } from '../errors/store-errors.js';
+import type { JobRef } from '../jobs/job-record.js';
+import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.js';
+import type { JournalStore } from '../ports/journal-store.js';
+
+/** What a backend hands the journal store suite for one test. */
+export interface JournalStoreContractHarness {
+  readonly store: JournalStore;
+  readonly cleanup?: (() => Promise<void> | void) | undefined;
+  /** Overwrites the stored entry `seq` of a job with `raw` as is, bypassing validation. */
+  readonly corrupt: (options: JobRef & { seq: number; raw: unknown }) => Promise<void> | void;
+}
+
+export type JournalStoreContractInit = () => Promise<JournalStoreContractHarness> | JournalStoreContractHarness;
+
+let counter = 0;
+const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function rejects(promise: Promise<unknown>, code: string): Promise<BatonError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(BatonError.isInstance(error), `expected a BatonError with code '${code}', got ${String(error)}`).toBe(true);
+  expect((error as BatonError).code).toBe(code);
+  return error as BatonError;
+}
+
+/**
+ * The behaviour every `JournalStore` must have: dense seqs with conflict detection, lease
+ * fencing, shared data and log, take-once deferred events, scope isolation, pruning and
+ * typed errors for corrupt rows. Each test uses fresh scope and job ids.
+ */
+export function describeJournalStoreContract(init: JournalStoreContractInit, options: { name?: string } = {}): void {
+  describe(options.name ?? 'JournalStore contract', () => {
+    let h: JournalStoreContractHarness;
+    let store: JournalStore;
+    let ref: JobRef;
+    const step = (overrides: Partial<JournalEntryInput> = {}): JournalEntryInput => ({
+      ...ref,
+      kind: 'model',
+      name: 'gpt-test',
+      status: 'completed',
+      output: { text: 'answer' },
+      startedAt: 1_700_000_000_000,
+      durationMs: 12,
+      ...overrides,
+    });
+    const appendSteps = async (n: number): Promise<JournalEntry[]> => {
+      const out: JournalEntry[] = [];
+      for (let seq = 0; seq < n; seq++) out.push(await store.append(step({ name: `step-${seq}` }), { expectedSeq: seq }));
+      return out;
+    };
+    beforeEach(async () => {
+      h = await init();
+      store = h.store;
+      ref = { scopeId: unique('scope'), jobId: unique('job') };
+    });
+    afterEach(async () => {
+      await h.cleanup?.();
+    });
+
+    describe('append and list', () => {
+      it('stores entries with dense seqs and stable keys', async () => {
+        const first = await store.append(
+          step({ kind: 'tool', name: 'search', stepId: '0', inputHash: 'abc', inputSummary: 'search("x")', output: { hits: [1, 2] } }),
+          { expectedSeq: 0, leaseEpoch: 1 },
+        );
+        expect(first).toEqual({
+          schemaVersion: 1,
+          ...ref,
+          seq: 0,
+          key: `${ref.jobId}:0`,
+          stepId: '0',
+          kind: 'tool',
+          name: 'search',
+          status: 'completed',
+          inputHash: 'abc',
+          inputSummary: 'search("x")',
+          output: { hits: [1, 2] },
+          startedAt: 1_700_000_000_000,
+          durationMs: 12,
+          leaseEpoch: 1,
+        });
+        const failed = await store.append(
+          step({ status: 'failed', output: undefined, error: { code: 'timeout', message: 'slow', retryable: true } }),
+          { expectedSeq: 1 },
+        );
+        expect(failed.error).toEqual({ code: 'timeout', message: 'slow', retryable: true });
+        expect(await store.list(ref)).toEqual([first, failed]);
+        expect(await store.head(ref)).toEqual({ nextSeq: 2, firstSeq: 0, leaseEpoch: 1 });
+      });
+
+      it('lists from a seq, with a limit', async () => {
+        await appendSteps(5);
+        expect((await store.list({ ...ref, fromSeq: 2 })).map((e) => e.seq)).toEqual([2, 3, 4]);
+        expect((await store.list({ ...ref, fromSeq: 1, limit: 2 })).map((e) => e.seq)).toEqual([1, 2]);
+        expect(await store.list({ ...ref, fromSeq: 9 })).toEqual([]);
+      });
+
+      it('refuses a duplicate or out-of-order seq and writes nothing', async () => {
+        await appendSteps(2);
+        const dup = await rejects(store.append(step({ name: 'again' }), { expectedSeq: 1 }), 'journal_conflict');
+        expect(dup).toBeInstanceOf(JournalConflictError);
+        expect(dup).toMatchObject({ jobId: ref.jobId, expectedSeq: 1, nextSeq: 2 });
+        await rejects(store.append(step(), { expectedSeq: 5 }), 'journal_conflict');
+        expect((await store.list(ref)).map((e) => e.name)).toEqual(['step-0', 'step-1']);
+      });
+
+      it('lets exactly one of concurrent appends of the same seq win', async () => {
+        const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.append(step({ name: `w${i}` }), { expectedSeq: 0 })));
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as BatonError).code).toBe('journal_conflict');
+        expect(await store.list(ref)).toHaveLength(1);
+      });
+
+      it('rejects an invalid entry and writes nothing', async () => {
+        await rejects(store.append(step({ kind: 'dance' as never }), { expectedSeq: 0 }), 'invalid_argument');
+        await rejects(store.append(step({ output: { n: Number.NaN } }), { expectedSeq: 0 }), 'invalid_argument');
+        await rejects(store.append(step({ output: new Date() as never }), { expectedSeq: 0 }), 'invalid_argument');
+        await rejects(store.append(step(), { expectedSeq: -1 }), 'invalid_argument');
+        expect(await store.head(ref)).toMatchObject({ nextSeq: 0 });
+      });
+
+      it('keeps stored entries away from callers', async () => {
+        const input = step({ output: { items: ['a'] } });
+        const stored = await store.append(input, { expectedSeq: 0 });
+        (input.output as { items: string[] }).items.push('b');
+        try {
+          (stored.output as { items: string[] }).items.push('c');
+        } catch {
+          // Frozen entries refuse the change, which is as good.
+        }
+        expect((await store.list(ref))[0]?.output).toEqual({ items: ['a'] });
+      });
+    });
+
+    describe('lease fencing', () => {
+      it('refuses writes from an older lease epoch once a newer one has written', async () => {
+        await store.append(step(), { expectedSeq: 0, leaseEpoch: 2 });
+        const lost = await rejects(store.append(step(), { expectedSeq: 1, leaseEpoch: 1 }), 'lease_lost');
+        expect(lost).toBeInstanceOf(LeaseLostError);
+        expect(lost).toMatchObject({ jobId: ref.jobId, leaseEpoch: 1, currentEpoch: 2 });
+        await rejects(store.setSharedData({ ...ref, leaseEpoch: 1, values: { a: 1 } }), 'lease_lost');
+        await rejects(store.appendSharedLog({ ...ref, leaseEpoch: 1, entries: ['x'] }), 'lease_lost');
+        await rejects(store.addDeferredEvents({ ...ref, leaseEpoch: 1, events: [{ type: 'checkpoint.saved', data: { seq: 0, key: 'k' } }] }), 'lease_lost');
+        await rejects(store.takeDeferredEvents({ ...ref, leaseEpoch: 1 }), 'lease_lost');
+        expect(await store.head(ref)).toEqual({ nextSeq: 1, firstSeq: 0, leaseEpoch: 2 });
+        expect(await store.getSharedData(ref)).toEqual({});
+        await store.append(step(), { expectedSeq: 1, leaseEpoch: 3 });
+        expect(await store.head(ref)).toMatchObject({ nextSeq: 2, leaseEpoch: 3 });
+      });
+
+      it('fences a job before its new holder writes', async () => {
+        await store.append(step(), { expectedSeq: 0, leaseEpoch: 1 });
+        await store.fence({ ...ref, leaseEpoch: 2 });
+        await rejects(store.append(step(), { expectedSeq: 1, leaseEpoch: 1 }), 'lease_lost');
+        await rejects(store.fence({ ...ref, leaseEpoch: 1 }), 'lease_lost');
+        await store.fence({ ...ref, leaseEpoch: 2 });
+        await store.append(step(), { expectedSeq: 1, leaseEpoch: 2 });
+        expect(await store.head(ref)).toMatchObject({ nextSeq: 2, leaseEpoch: 2 });
+      });
+
+      it('does not fence writes made without a lease', async () => {
+        await store.append(step(), { expectedSeq: 0, leaseEpoch: 4 });
+        await store.append(step(), { expectedSeq: 1 });
+        expect((await store.list(ref)).map((e) => e.leaseEpoch)).toEqual([4, undefined]);
+      });
+    });
+
+    describe('shared data, shared log, deferred events', () => {
+      it('merges, reads and deletes shared data', async () => {
+        expect(await store.getSharedData(ref)).toEqual({});
+        await store.setSharedData({ ...ref, values: { plan: ['a', 'b'], count: 1 } });
+        await store.setSharedData({ ...ref, values: { count: 2, done: false } });
+        expect(await store.getSharedData(ref)).toEqual({ plan: ['a', 'b'], count: 2, done: false });
+        await store.deleteSharedData({ ...ref, keys: ['plan', 'absent'] });
+        expect(await store.getSharedData(ref)).toEqual({ count: 2, done: false });
+        await rejects(store.setSharedData({ ...ref, values: { bad: Symbol('x') as never } }), 'invalid_argument');
+      });
+
+      it('appends to and lists the shared log with dense indexes', async () => {
+        const a = await store.appendSharedLog({ ...ref, entries: ['first', { n: 2 }] });
+        const b = await store.appendSharedLog({ ...ref, entries: [3] });
+        expect([...a, ...b].map((r) => [r.index, r.value])).toEqual([[0, 'first'], [1, { n: 2 }], [2, 3]]);
+        expect(a[0]).toMatchObject({ schemaVersion: 1, ...ref });
+        expect((await store.listSharedLog({ ...ref, fromIndex: 1 })).map((r) => r.value)).toEqual([{ n: 2 }, 3]);
+        expect((await store.listSharedLog({ ...ref, limit: 1 })).map((r) => r.index)).toEqual([0]);
+      });
+
+      it('hands deferred events out once, in order', async () => {
+        await store.addDeferredEvents({ ...ref, events: [{ type: 'action.resolved', data: { actionId: 'a1' } }] });
+        await store.addDeferredEvents({ ...ref, events: [{ type: 'checkpoint.saved', data: { seq: 3, key: 'k' } }] });
+        const taken = await store.takeDeferredEvents(ref);
+        expect(taken.map((e) => e.type)).toEqual(['action.resolved', 'checkpoint.saved']);
+        expect(taken[0]).toMatchObject({ schemaVersion: 1, ...ref, data: { actionId: 'a1' } });
+        expect(await store.takeDeferredEvents(ref)).toEqual([]);
+      });
+
+      it('gives concurrent takers the deferred events once in total', async () => {
+        await store.addDeferredEvents({ ...ref, events: [1, 2, 3].map((n) => ({ type: 'checkpoint.saved' as const, data: { seq: n, key: `k${n}` } })) });
+        const takes = await Promise.all(Array.from({ length: 4 }, () => store.takeDeferredEvents(ref)));
+        expect(takes.flat().map((e) => e.data.seq)).toEqual([1, 2, 3]);
+        expect(takes.filter((t) => t.length > 0)).toHaveLength(1);
+      });
+
+      it('rejects deferred events of an unknown type', async () => {
+        await rejects(store.addDeferredEvents({ ...ref, events: [{ type: 'job.exploded' as never, data: {} }] }), 'invalid_argument');
+        expect(await store.takeDeferredEvents(ref)).toEqual([]);
+      });
+    });
+
+    describe('scope isolation', () => {
+      it("never shows or changes another scope's journal", async () => {
+        await appendSteps(2);
+        await store.setSharedData({ ...ref, values: { secret: 1 } });
+        await store.appendSharedLog({ ...ref, entries: ['log'] });
+        await store.addDeferredEvents({ ...ref, events: [{ type: 'action.resolved', data: { actionId: 'a' } }] });
+        const other = { scopeId: unique('scope'), jobId: ref.jobId };
+        expect(await store.list(other)).toEqual([]);
+        expect(await store.head(other)).toEqual({ nextSeq: 0, firstSeq: 0, leaseEpoch: 0 });
+        expect(await store.getSharedData(other)).toEqual({});
+        expect(await store.listSharedLog(other)).toEqual([]);
+        expect(await store.takeDeferredEvents(other)).toEqual([]);
+        await store.append(step({ ...other }), { expectedSeq: 0 });
+        await store.delete(other);
+        expect(await store.list(ref)).toHaveLength(2);
+        expect(await store.takeDeferredEvents(ref)).toHaveLength(1);
+      });
+    });
+
+    describe('delete and prune', () => {
+      it('deletes everything of a job', async () => {
+        await appendSteps(3);
+        await store.fence({ ...ref, leaseEpoch: 5 });
+        await store.setSharedData({ ...ref, values: { a: 1 } });
+        await store.appendSharedLog({ ...ref, entries: [1] });
+        await store.delete(ref);
+        expect(await store.list(ref)).toEqual([]);
+        expect(await store.head(ref)).toEqual({ nextSeq: 0, firstSeq: 0, leaseEpoch: 0 });
+        expect(await store.getSharedData(ref)).toEqual({});
+        expect(await store.listSharedLog(ref)).toEqual([]);
+      });
+
+      it('prunes old entries without renumbering', async () => {
+        await appendSteps(4);
+        expect(await store.prune({ ...ref, beforeSeq: 2 })).toBe(2);
+        expect((await store.list(ref)).map((e) => e.seq)).toEqual([2, 3]);
+        expect(await store.head(ref)).toMatchObject({ nextSeq: 4, firstSeq: 2 });
+        await store.append(step(), { expectedSeq: 4 });
+        expect(await store.prune({ ...ref, beforeSeq: 2 })).toBe(0);
+      });
+    });
+
+    describe('corrupt records', () => {
+      it('names the job and step when a stored entry does not parse', async () => {
+        const [, second] = await appendSteps(2);
+        await h.corrupt({ ...ref, seq: 1, raw: { ...second, kind: 42 } });
+        const error = await rejects(store.list(ref), 'corrupt_record');
+        expect(error).toBeInstanceOf(CorruptRecordError);
+        expect(error).toMatchObject({ recordType: 'journal_entry', jobId: ref.jobId, recordId: `${ref.jobId}:1` });
+        expect(error.message).toContain('kind');
+        expect(await store.list({ ...ref, limit: 1 })).toHaveLength(1);
+      });
+
+      it('refuses an entry with an unknown schema version', async () => {
+        const [first] = await appendSteps(1);
+        await h.corrupt({ ...ref, seq: 0, raw: { ...first, schemaVersion: 2 } });
+        const error = await rejects(store.list(ref), 'corrupt_record');
+        expect(error.message).toContain('schema version');
+      });
+    });
+  });
+}
