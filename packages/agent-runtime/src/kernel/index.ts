@@ -1,1 +1,10 @@
-export {};
+export { RuntimeKernel, type RuntimeKernelOptions, type RuntimeStores, type ResumeResult } from './runtime-kernel.js';
+export { ExecutionHandle, type JobResult } from './execution-handle.js';
+export { ExecutionRequestSchema, InterruptionStrategySchema, AgentInputSchema, type ExecutionRequest, type InterruptionStrategy, type AgentInput } from './execution-request.js';
+export { JobContext, type StepOptions, type StepHandle, type ActionOutcome } from './job-context.js';
+export type { Workflow, RetryPolicy } from './job-runner.js';
+export type { PreviousContext } from './run-control.js';
+export { ModelGate, estimateTokens, type KernelPolicy, type KernelLedger, type KernelReservation, type GateDecision } from './model-gate.js';
+export { journalMiddleware } from './journal-middleware.js';
+export { previousContextMessages } from './agent-workflow.js';
+export { hashInput } from './step-journal.js';

@@ -1,0 +1,213 @@
+import { Agent, ExecutionEngine, ScriptedProvider, defineTool, type ModelRequest, type ScriptStep } from '@baton/llm-client';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { InMemoryActionStore } from '../actions/in-memory-action-store.js';
+import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
+import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
+import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
+import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
+import { PolicyEngine } from '../policy/policy-engine.js';
+import { RuntimeKernel, type RuntimeStores } from './runtime-kernel.js';
+
+const scope = { scopeId: 'tenant-a', principalId: 'alice' };
+
+function stores(): RuntimeStores {
+  return {
+    jobs: new InMemoryJobStore(),
+    journal: new InMemoryJournalStore(),
+    events: new InMemoryEventBus(),
+    actions: new InMemoryActionStore(),
+    signals: new InMemorySignalChannel(),
+  };
+}
+
+/** A model that asks for `deploy` once, then answers with what the tool said. */
+function deployingModel(): ScriptedProvider {
+  return new ScriptedProvider({
+    script: (request: ModelRequest): ScriptStep => {
+      const last = request.messages[request.messages.length - 1];
+      if (last?.role === 'tool') return `Deployed: ${last.content}`;
+      return { text: 'Deploying now.', toolCalls: [{ name: 'deploy', arguments: { version: '1.2.3' } }] };
+    },
+  });
+}
+
+function deployTool(sideEffects: string[]) {
+  return defineTool({
+    name: 'deploy',
+    description: 'Deploys a release',
+    parameters: z.object({ version: z.string() }),
+    execute: ({ version }, { idempotencyKey }) => {
+      sideEffects.push(`${version}@${idempotencyKey}`);
+      return { ok: true, version };
+    },
+  });
+}
+
+function approvalPolicy(): PolicyEngine {
+  return new PolicyEngine({ defaultSet: 'default', sets: [{ name: 'default', tools: [{ name: 'deploy-needs-approval', tools: ['deploy'], requireApproval: true }] }] });
+}
+
+function kernelOn(s: RuntimeStores, sideEffects: string[], tokens: string[]): RuntimeKernel {
+  const engine = new ExecutionEngine({ provider: deployingModel() });
+  const agent = new Agent({ engine, tools: [deployTool(sideEffects)], instructions: 'You deploy releases.' });
+  return RuntimeKernel.create({ engine, agent, stores: s, policy: approvalPolicy(), onActionRequired: ({ resumeToken }) => tokens.push(resumeToken) });
+}
+
+describe('RuntimeKernel: pause, cross-kernel resume', () => {
+  it('pauses on an approval, resumes on a fresh kernel over the same stores, runs the tool exactly once', async () => {
+    const s = stores();
+    const effects: string[] = [];
+    const tokens: string[] = [];
+    const hostA = kernelOn(s, effects, tokens);
+    const handle = await hostA.execute({ ...scope, input: 'Deploy 1.2.3' });
+    const paused = await handle.settled();
+    expect(paused.status).toBe('waiting_for_action');
+    expect(effects).toEqual([]);
+    expect(tokens).toHaveLength(1);
+    await hostA.close();
+
+    const hostB = kernelOn(s, effects, []);
+    const { action, handle: resumed } = await hostB.resume(tokens[0]!, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' });
+    expect(action.status).toBe('resolved');
+    const result = await resumed!.result();
+    expect(result.output).toMatchObject({ text: 'Deployed: {"ok":true,"version":"1.2.3"}' });
+    expect(effects).toHaveLength(1);
+    expect(effects[0]).toMatch(new RegExp(`^1\\.2\\.3@${handle.jobId}:0\\.1$`));
+
+    const job = (await hostB.getJob(handle.jobId, 'tenant-a'))!;
+    expect(job.stateHistory.map((h) => h.status)).toEqual(['queued', 'running', 'waiting_for_action', 'running', 'completed']);
+    const kinds = (await s.journal.list({ jobId: handle.jobId, scopeId: 'tenant-a' })).map((e) => `${e.stepId}:${e.kind}`);
+    expect(kinds).toEqual(['0.0:model', '0.1.approval:action', '0.1:tool', '0.2:model']);
+  });
+
+  it('a rejected approval sends the refusal to the model and never runs the tool', async () => {
+    const s = stores();
+    const effects: string[] = [];
+    const tokens: string[] = [];
+    const kernel = kernelOn(s, effects, tokens);
+    const handle = await kernel.execute({ ...scope, input: 'Deploy 1.2.3' });
+    await handle.settled();
+    const { handle: resumed } = await kernel.resume(tokens[0]!, { approved: false, comment: 'not today' }, { scopeId: 'tenant-a', principalId: 'bob' });
+    const result = await resumed!.result();
+    expect(String((result.output as { text: string }).text)).toContain('not allowed: rejected by bob: not today');
+    expect(effects).toEqual([]);
+  });
+
+  it('rejects forged, reused and other-scope tokens and malformed resolutions, changing nothing', async () => {
+    const s = stores();
+    const tokens: string[] = [];
+    const kernel = kernelOn(s, [], tokens);
+    const handle = await kernel.execute({ ...scope, input: 'Deploy' });
+    await handle.settled();
+    const token = tokens[0]!;
+    await expect(kernel.resume('A'.repeat(43), { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' })).rejects.toMatchObject({ code: 'invalid_resume_token' });
+    await expect(kernel.resume(token, { approved: true }, { scopeId: 'tenant-b', principalId: 'bob' })).rejects.toMatchObject({ code: 'invalid_resume_token' });
+    await expect(kernel.resume(token, { approved: 'yes' }, { scopeId: 'tenant-a', principalId: 'bob' })).rejects.toMatchObject({ code: 'invalid_resolution' });
+    expect((await kernel.getJob(handle.jobId, 'tenant-a'))!.status).toBe('waiting_for_action');
+    const { handle: resumed } = await kernel.resume(token, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' });
+    await resumed!.result();
+    await expect(kernel.resume(token, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' })).rejects.toMatchObject({ code: expect.stringMatching(/already_resolved|invalid_resume_token/) });
+  });
+});
+
+describe('RuntimeKernel: workflows', () => {
+  it('journals steps, replays them after a failure, and keeps shared data', async () => {
+    let calls = 0;
+    let failOnce = true;
+    const kernel = RuntimeKernel.create({
+      retry: { maxAttempts: 2, initialDelayMs: 1 },
+      _internal: { sleep: async () => {}, random: () => 0 },
+      workflows: {
+        pipeline: async (ctx) => {
+          const a = await ctx.step('fetch', () => {
+            calls++;
+            return { value: 41 };
+          });
+          const b = await ctx.step('flaky', () => {
+            if (failOnce) {
+              failOnce = false;
+              throw Object.assign(new Error('transient'), {});
+            }
+            return a.value + 1;
+          });
+          await ctx.setShared({ answer: b });
+          return { answer: b };
+        },
+      },
+    });
+    const handle = await kernel.execute({ ...scope, workflow: 'pipeline', input: null });
+    // The first failure is not a retryable BatonError, so the job fails with its journal intact.
+    await expect(handle.result()).rejects.toMatchObject({ code: 'job_failed' });
+    expect(calls).toBe(1);
+    const again = await kernel.execute({ ...scope, workflow: 'pipeline', input: null });
+    await expect(again.result()).resolves.toMatchObject({ output: { answer: 42 } });
+  });
+
+  it('rejects bad requests with a typed error naming the field, creating nothing', async () => {
+    const kernel = RuntimeKernel.create({ workflows: { w: () => 1 } });
+    await expect(kernel.execute({ ...scope, scopeId: '', workflow: 'w', input: 1 })).rejects.toMatchObject({ code: 'invalid_argument', argument: 'request.scopeId' });
+    await expect(kernel.execute({ ...scope, workflow: 'nope', input: 1 })).rejects.toMatchObject({ code: 'unknown_workflow' });
+    expect((await kernel.listJobs({ scopeId: 'tenant-a' })).jobs).toHaveLength(0);
+  });
+});
+
+describe('RuntimeKernel: sessions and interruption', () => {
+  function streamingKernel(s: RuntimeStores) {
+    const provider = new ScriptedProvider({
+      tokenDelayMs: 2,
+      script: (request) => {
+        const first = request.messages.find((m) => m.role === 'user')?.content ?? '';
+        if (request.messages.some((m) => m.content.includes('[interrupted'))) return 'Picking up where I left off.';
+        return `A long answer about ${first} that streams slowly token by token so it can be interrupted midway through`;
+      },
+    });
+    const engine = new ExecutionEngine({ provider });
+    const agent = new Agent({ engine, instructions: 'Answer.' });
+    return RuntimeKernel.create({ engine, agent, stores: s, sessionStrategy: 'interrupt' });
+  }
+
+  it('interrupts a streaming job and hands its partial text to the next job', async () => {
+    const s = stores();
+    const kernel = streamingKernel(s);
+    const first = await kernel.execute({ ...scope, sessionId: 'chat-1', input: 'tides' });
+    // Wait for some streamed text.
+    for await (const e of first.events()) if (e.type === 'model.delta' && e.seq > 8) break;
+    const second = await kernel.execute({ ...scope, sessionId: 'chat-1', input: 'actually, tell me about waves' });
+    await expect(first.result()).rejects.toMatchObject({ code: 'job_interrupted' });
+    const firstJob = (await kernel.getJob(first.jobId, 'tenant-a'))!;
+    expect(firstJob.status).toBe('interrupted');
+    const prev = second.job.metadata['previousContext'] as { partialText: string; jobId: string };
+    expect(prev.jobId).toBe(first.jobId);
+    expect(prev.partialText.length).toBeGreaterThan(0);
+    expect('A long answer about tides that streams slowly').toContain(prev.partialText.slice(0, 20));
+    const result = await second.result();
+    expect(result.output).toMatchObject({ text: 'Picking up where I left off.' });
+    const contexts = await kernel.interruptedContexts({ scopeId: 'tenant-a', sessionId: 'chat-1' });
+    expect(contexts.map((c) => c.jobId)).toEqual([first.jobId]);
+  });
+
+  it('rejects a second message to a busy session under `reject`, and queues it under `enqueue`', async () => {
+    const s = stores();
+    const kernel = streamingKernel(s);
+    const first = await kernel.execute({ ...scope, sessionId: 'chat-2', input: 'one' });
+    await expect(kernel.execute({ ...scope, sessionId: 'chat-2', input: 'two', strategy: 'reject' })).rejects.toMatchObject({ code: 'session_busy' });
+    const queued = await kernel.execute({ ...scope, sessionId: 'chat-2', input: 'three', strategy: 'enqueue' });
+    expect(queued.job.status).toBe('queued');
+    await first.result();
+    await expect(queued.result()).resolves.toMatchObject({ output: { text: expect.stringContaining('three') } });
+  });
+
+  it('cancel() makes result() reject at once even when the model ignores the abort', async () => {
+    const provider = new ScriptedProvider({ script: [{ text: 'slow', delayMs: 5_000 }], ignoreAbort: true });
+    const engine = new ExecutionEngine({ provider });
+    const kernel = RuntimeKernel.create({ engine, workflows: { slow: async (ctx) => ctx.callModel({ messages: [{ role: 'user', content: 'hi' }] }) } });
+    const handle = await kernel.execute({ ...scope, workflow: 'slow', input: null });
+    const result = handle.result();
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
+    void handle.cancel('user pressed stop');
+    await expect(result).rejects.toMatchObject({ code: 'job_cancelled' });
+    expect(performance.now() - t0).toBeLessThan(50);
+  });
+});

@@ -1,0 +1,37 @@
+import type { JsonObject, JsonValue } from '../jobs/json-value.js';
+
+/**
+ * Thrown inside a job's code to unwind it when the job pauses (it waits for an action). The
+ * kernel catches it by identity and persists the job as waiting; it is never an error a user
+ * sees. `JobContext.isControlSignal(e)` tells job code to rethrow it.
+ */
+export const SUSPEND: unique symbol = Symbol('baton.suspend');
+
+/** Why a running job's signal was aborted. */
+export type StopReason =
+  | { kind: 'cancel'; reason?: string | undefined }
+  | { kind: 'interrupt'; byJobId?: string | undefined; strategy: 'interrupt' | 'rollback' }
+  | { kind: 'deadline' }
+  | { kind: 'shutdown' };
+
+/** The abort reason the kernel uses, so that the run can tell why it was stopped. */
+export class StopSignal extends Error {
+  constructor(readonly stop: StopReason) {
+    super(`job stopped: ${stop.kind}`);
+    this.name = 'StopSignal';
+  }
+}
+
+/**
+ * What an interrupted job had achieved, handed to the job that interrupted it. Kept in the
+ * interrupted job's record (`result.interrupted`), so any host can read it.
+ */
+export interface PreviousContext extends JsonObject {
+  jobId: string;
+  input: JsonValue;
+  /** Text the model had streamed for the call in flight when the job was interrupted. */
+  partialText: string;
+  /** Finished steps: their ids, kinds, names and (short) outputs. */
+  completedSteps: Array<{ stepId: string; kind: string; name: string; output: JsonValue }>;
+  interruptedAt: number;
+}

@@ -1,0 +1,512 @@
+import { InvalidArgumentError, type Agent, type ModelExecutor } from '@baton/llm-client';
+import { ActionManager } from '../actions/action-manager.js';
+import { InMemoryActionStore } from '../actions/in-memory-action-store.js';
+import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
+import type { ActionTypeRegistry } from '../actions/action-type-registry.js';
+import { JobEndedError, SessionBusyError, UnknownWorkflowError } from '../errors/kernel-errors.js';
+import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
+import type { RuntimeEvent } from '../events/runtime-event.js';
+import { TERMINAL_JOB_EVENT_TYPES } from '../events/runtime-event-type.js';
+import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
+import { JobManager } from '../jobs/job-manager.js';
+import type { JobRecord } from '../jobs/job-record.js';
+import { isTerminalJobStatus } from '../jobs/job-status.js';
+import type { JsonObject } from '../jobs/json-value.js';
+import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
+import type { ActionRecord, ActionStore } from '../ports/action-store.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { JobPage, JobStore, ListJobsOptions } from '../ports/job-store.js';
+import type { JournalStore } from '../ports/journal-store.js';
+import type { SignalChannel } from '../ports/signal-channel.js';
+import { agentWorkflow } from './agent-workflow.js';
+import { ExecutionHandle, type HandleHost, type JobResult } from './execution-handle.js';
+import { ExecutionRequestSchema, type ExecutionRequest, type InterruptionStrategy } from './execution-request.js';
+import { buildPreviousContext, startRun, type ActiveRun, type RetryPolicy, type RunOutcome, type Workflow } from './job-runner.js';
+import { ModelGate, type KernelLedger, type KernelPolicy } from './model-gate.js';
+import { StopSignal, type PreviousContext } from './run-control.js';
+import { StepJournal } from './step-journal.js';
+
+/** The stores a kernel runs on; in-memory ones by default, durable ones from the adapters. */
+export interface RuntimeStores {
+  jobs: JobStore;
+  journal: JournalStore;
+  events: EventBus;
+  actions: ActionStore;
+  signals: SignalChannel;
+}
+
+export interface RuntimeKernelOptions {
+  /** The engine `ctx.callModel` uses (agents bring their own). */
+  engine?: ModelExecutor;
+  /** The agent that runs jobs of the default `agent` workflow. */
+  agent?: Agent;
+  /** More agents, chosen by `ExecutionRequest.agent`. */
+  agents?: Record<string, Agent>;
+  /** Named workflows, chosen by `ExecutionRequest.workflow`. Every host that may resume a job needs its workflow. */
+  workflows?: Record<string, Workflow>;
+  stores?: Partial<RuntimeStores>;
+  policy?: KernelPolicy;
+  ledger?: KernelLedger;
+  actionTypes?: ActionTypeRegistry;
+  /** Retries of a job after a retryable failure, from its last checkpoint. */
+  retry?: Partial<RetryPolicy>;
+  /** What a busy session does with a new request that names no strategy (default `reject`). */
+  sessionStrategy?: InterruptionStrategy;
+  /** Receives the resume token of every action a job creates (it is not stored, only its hash). */
+  onActionRequired?: (info: { actionId: string; resumeToken: string; jobId: string; stepKey: string }) => void;
+  /** Errors in the background (an event that could not be published, a run that crashed). */
+  onError?: (error: unknown) => void;
+  _internal?: { now?: () => number; random?: () => number; sleep?: (ms: number, signal: AbortSignal) => Promise<void> };
+}
+
+/** What `resume` did. */
+export interface ResumeResult {
+  action: ActionRecord;
+  /** Present when the action reached its final state and the job runs again. */
+  handle?: ExecutionHandle | undefined;
+}
+
+/**
+ * The runtime's entry point: runs jobs (agents or workflows) as journaled steps, pauses them
+ * for people and resumes them on any kernel over the same stores, enforces one active job per
+ * session with interruption strategies, and publishes every state change as an event.
+ */
+export class RuntimeKernel implements HandleHost {
+  readonly stores: RuntimeStores;
+  readonly jobs: JobManager;
+  readonly actions: ActionManager;
+  private readonly engine: ModelExecutor | undefined;
+  private readonly agents = new Map<string, Agent>();
+  private readonly workflows = new Map<string, Workflow>();
+  private readonly gate: ModelGate;
+  private readonly retry: RetryPolicy;
+  private readonly sessionStrategy: InterruptionStrategy;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly onActionRequired: RuntimeKernelOptions['onActionRequired'];
+  private readonly onError: (error: unknown) => void;
+  /** Jobs running in this process. */
+  private readonly active = new Map<string, ActiveRun>();
+  /** Session → its job running here. */
+  private readonly sessions = new Map<string, string>();
+  /** Session → jobs waiting for it (strategy `enqueue`). */
+  private readonly sessionQueues = new Map<string, JobRecord[]>();
+  /** Jobs cancelled here whose `result()` must reject at once. */
+  private readonly cancelled = new Map<string, JobEndedError>();
+  private closed = false;
+
+  private constructor(options: RuntimeKernelOptions) {
+    const stores = options.stores ?? {};
+    const events = stores.events ?? new InMemoryEventBus();
+    this.stores = {
+      jobs: stores.jobs ?? new InMemoryJobStore(),
+      journal: stores.journal ?? new InMemoryJournalStore(),
+      events,
+      actions: stores.actions ?? new InMemoryActionStore(),
+      signals: stores.signals ?? new InMemorySignalChannel(),
+    };
+    this.now = options._internal?.now ?? Date.now;
+    this.random = options._internal?.random ?? Math.random;
+    this.sleep = options._internal?.sleep ?? defaultSleep;
+    this.jobs = new JobManager({ store: this.stores.jobs, events, now: this.now });
+    this.actions = new ActionManager({ store: this.stores.actions, signals: this.stores.signals, now: this.now, ...(options.actionTypes ? { actionTypes: options.actionTypes } : {}) });
+    this.engine = options.engine;
+    if (options.agent) this.agents.set('default', options.agent);
+    for (const [name, agent] of Object.entries(options.agents ?? {})) this.agents.set(name, agent);
+    this.workflows.set('agent', agentWorkflow((name) => this.agents.get(name)));
+    for (const [name, wf] of Object.entries(options.workflows ?? {})) {
+      if (typeof wf !== 'function') throw new InvalidArgumentError(`workflows.${name}`, 'must be a function (ctx, input) => output');
+      this.workflows.set(name, wf);
+    }
+    this.gate = new ModelGate({ policy: options.policy, ledger: options.ledger });
+    this.retry = { maxAttempts: options.retry?.maxAttempts ?? 3, initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 10_000 };
+    if (!Number.isInteger(this.retry.maxAttempts) || this.retry.maxAttempts < 1) throw new InvalidArgumentError('retry.maxAttempts', 'must be an integer ≥ 1');
+    this.sessionStrategy = options.sessionStrategy ?? 'reject';
+    this.onActionRequired = options.onActionRequired;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  static create(options: RuntimeKernelOptions = {}): RuntimeKernel {
+    return new RuntimeKernel(options);
+  }
+
+  /** Registers a workflow after creation (every host that may resume its jobs needs it). */
+  registerWorkflow(name: string, workflow: Workflow): void {
+    if (!name) throw new InvalidArgumentError('name', 'a workflow needs a name');
+    this.workflows.set(name, workflow);
+  }
+
+  registerAgent(name: string, agent: Agent): void {
+    this.agents.set(name, agent);
+  }
+
+  /**
+   * Creates a job and starts it in this process. Idempotent by `idempotencyKey` (the same key
+   * returns a handle on the first job). A session with an active job follows the strategy.
+   */
+  async execute(request: ExecutionRequest): Promise<ExecutionHandle> {
+    this.assertOpen();
+    const parsed = ExecutionRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InvalidArgumentError(`request${issue?.path.length ? `.${issue.path.join('.')}` : ''}`, issue?.message ?? 'invalid request', parsed.error);
+    }
+    const req = parsed.data;
+    const workflow = req.workflow ?? 'agent';
+    if (!this.workflows.has(workflow)) throw new UnknownWorkflowError(workflow);
+    if (workflow === 'agent' && !this.agents.has(req.agent ?? 'default')) throw new UnknownWorkflowError(`agent:${req.agent ?? 'default'}`);
+
+    if (req.idempotencyKey) {
+      const existing = await this.stores.jobs.findByIdempotencyKey({ scopeId: req.scopeId, idempotencyKey: req.idempotencyKey });
+      if (existing) return new ExecutionHandle(this, existing, false);
+    }
+
+    let previousContext: PreviousContext | undefined;
+    let enqueue = false;
+    const strategy = req.strategy ?? this.sessionStrategy;
+    const newJobId = `job_${crypto.randomUUID()}`;
+    if (req.sessionId) {
+      const busy = await this.findActiveJob(req.scopeId, req.sessionId);
+      if (busy) {
+        switch (strategy) {
+          case 'reject':
+            throw new SessionBusyError(req.sessionId, busy.id);
+          case 'enqueue':
+            enqueue = true;
+            break;
+          case 'interrupt':
+          case 'rollback':
+            previousContext = await this.interrupt(busy, strategy, newJobId);
+            break;
+        }
+      }
+    }
+
+    const metadata: JsonObject = { ...(req.metadata ?? {}), workflow };
+    if (req.agent) metadata['agent'] = req.agent;
+    if (req.traceId) metadata['traceId'] = req.traceId;
+    if (req.timeoutSeconds) metadata['timeoutSeconds'] = req.timeoutSeconds;
+    if (previousContext) metadata['previousContext'] = previousContext;
+    const { job, created } = await this.jobs.create({
+      jobId: newJobId,
+      scopeId: req.scopeId,
+      principalId: req.principalId,
+      sessionId: req.sessionId,
+      idempotencyKey: req.idempotencyKey,
+      priority: req.priority,
+      input: req.input,
+      budgets: req.budgets,
+      policyRef: req.policyRef,
+      metadata,
+    });
+    if (!created) return new ExecutionHandle(this, job, false);
+    if (enqueue && req.sessionId) {
+      const key = sessionKey(job.scopeId, req.sessionId);
+      const queue = this.sessionQueues.get(key) ?? [];
+      queue.push(job);
+      this.sessionQueues.set(key, queue);
+      // The active job may have ended while this one was being created.
+      if (!this.sessions.has(key)) this.startNextInSession(job.scopeId, req.sessionId);
+    } else {
+      this.launch(job, 'start');
+    }
+    return new ExecutionHandle(this, job, true);
+  }
+
+  /**
+   * Answers an action with its resume token. When the action reaches its final state (enough
+   * approvals, a rejection), its job runs again here, continuing from its journal. Bad tokens
+   * and malformed resolutions are typed errors that change nothing.
+   */
+  async resume(resumeToken: string, resolution: unknown, options: { scopeId: string; principalId: string; comment?: string }): Promise<ResumeResult> {
+    this.assertOpen();
+    const action = await this.actions.resolve(resumeToken, resolution, options);
+    if (action.status === 'pending') return { action };
+    const outcome = action.status === 'resolved' ? 'resolved' : action.status;
+    await this.stores.events.publish({ type: 'action.resolved', jobId: action.jobId, scopeId: action.scopeId, data: { actionId: action.id, actionType: action.type, resolvedBy: action.resolvedBy, outcome } });
+    const handle = await this.resumeJob(action.jobId, action.scopeId);
+    return { action, handle };
+  }
+
+  /** Runs a job that waits for an action whose answer is in (after `resume` elsewhere, or an expiry default). */
+  async resumeJob(jobId: string, scopeId: string): Promise<ExecutionHandle | undefined> {
+    const job = await this.stores.jobs.get({ jobId, scopeId });
+    if (!job || job.status !== 'waiting_for_action') return job ? new ExecutionHandle(this, job, false) : undefined;
+    this.launch(job, 'resume');
+    return new ExecutionHandle(this, job, false);
+  }
+
+  /** Expires due actions (applying their timeout behaviour) and resumes the jobs whose actions got a final answer. */
+  async sweepExpiredActions(): Promise<number> {
+    const result = await this.actions.expireDue({ now: this.now() });
+    const touched = new Map<string, string>();
+    for (const r of result.outcomes ?? []) touched.set(r.action.jobId, r.action.scopeId);
+    for (const [jobId, scopeId] of touched) await this.resumeJob(jobId, scopeId);
+    return touched.size;
+  }
+
+  async getJob(jobId: string, scopeId: string): Promise<JobRecord | undefined> {
+    return this.stores.jobs.get({ jobId, scopeId });
+  }
+
+  listJobs(options: ListJobsOptions): Promise<JobPage> {
+    return this.stores.jobs.list(options);
+  }
+
+  /** A handle on an existing job (for `result()`, `events()`, `cancel()` from another host). */
+  async handle(jobId: string, scopeId: string): Promise<ExecutionHandle | undefined> {
+    const job = await this.stores.jobs.get({ jobId, scopeId });
+    return job ? new ExecutionHandle(this, job, false) : undefined;
+  }
+
+  /** The last `limit` (default 5) interrupted contexts of a session, newest first. */
+  async interruptedContexts(options: { scopeId: string; sessionId: string; limit?: number }): Promise<PreviousContext[]> {
+    const page = await this.stores.jobs.list({ scopeId: options.scopeId, sessionId: options.sessionId, status: ['interrupted'], order: 'desc', limit: options.limit ?? 5 });
+    return page.jobs.map((j) => (j.result as { interrupted?: PreviousContext } | undefined)?.interrupted).filter((c): c is PreviousContext => c !== undefined);
+  }
+
+  /** Cancels a job. A running one stops at once (`result()` rejects immediately); a waiting one has its actions cancelled. */
+  async cancel(jobId: string, scopeId: string, reason?: string): Promise<JobRecord | undefined> {
+    const run = this.active.get(jobId);
+    if (run && run.scopeId === scopeId) {
+      this.cancelled.set(jobId, new JobEndedError(jobId, 'cancelled', reason ?? 'cancelled'));
+      this.settle(jobId);
+      run.controller.abort(new StopSignal({ kind: 'cancel', reason }));
+      const outcome = await run.done;
+      return outcome.job;
+    }
+    const job = await this.stores.jobs.get({ jobId, scopeId });
+    if (!job || isTerminalJobStatus(job.status)) return job;
+    if (job.status === 'running') {
+      // Running on another host: ask it to stop.
+      await this.stores.signals.publish('baton:job.cancelled', { schemaVersion: 1, kind: 'job.cancelled', scopeId, subjectId: jobId, at: this.now() } as never).catch(this.onError);
+      return job;
+    }
+    await this.actions.cancelJobActions({ jobId, scopeId }).catch(this.onError);
+    return this.jobs.cancel({ jobId, scopeId, reason: reason ?? 'cancelled' });
+  }
+
+  // ---- HandleHost -------------------------------------------------------------------------
+
+  events(jobId: string, scopeId: string, options: { fromSeq?: number | undefined; signal?: AbortSignal | undefined; untilPaused?: boolean | undefined } = {}): AsyncIterable<RuntimeEvent> {
+    return this.stores.events.stream({
+      jobId,
+      scopeId,
+      fromSeq: options.fromSeq ?? 1,
+      signal: options.signal,
+      until: (e) => TERMINAL_JOB_EVENT_TYPES.has(e.type) || (options.untilPaused === true && e.type === 'job.waiting'),
+    });
+  }
+
+  async result(jobId: string, scopeId: string): Promise<JobResult> {
+    const job = await this.waitFor(jobId, scopeId, false);
+    if (job.status === 'completed') return { jobId, output: job.result, job };
+    const cancelled = this.cancelled.get(jobId);
+    if (cancelled) throw cancelled;
+    throw endedError(job);
+  }
+
+  settled(jobId: string, scopeId: string): Promise<JobRecord> {
+    return this.waitFor(jobId, scopeId, true);
+  }
+
+  /** Stops taking work, cancels the jobs running here, and waits for them to unwind. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const runs = [...this.active.values()];
+    for (const run of runs) run.controller.abort(new StopSignal({ kind: 'shutdown' }));
+    await Promise.allSettled(runs.map((r) => r.done));
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** Resolves with the job once it is terminal (or, with `orPaused`, waiting for an action). */
+  private async waitFor(jobId: string, scopeId: string, orPaused: boolean): Promise<JobRecord> {
+    for (;;) {
+      if (this.cancelled.has(jobId) && !orPaused) {
+        const job = await this.stores.jobs.get({ jobId, scopeId });
+        if (job) return job;
+      }
+      const job = await this.stores.jobs.get({ jobId, scopeId });
+      if (!job) throw new InvalidArgumentError('jobId', `no job '${jobId}' in scope '${scopeId}'`);
+      const resting = isTerminalJobStatus(job.status) || (orPaused && job.status === 'waiting_for_action');
+      if (resting && !this.active.has(jobId)) return job;
+      if (resting && orPaused && job.status === 'waiting_for_action' && !this.active.has(jobId)) return job;
+      await this.nextChange(jobId, scopeId);
+    }
+  }
+
+  /** Waits for a local settle of the job or a job event from another host, whichever first. */
+  private nextChange(jobId: string, scopeId: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const abort = new AbortController();
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        abort.abort();
+        set.delete(finish);
+        resolve();
+      };
+      const set = this.waiters.get(jobId) ?? new Set();
+      set.add(finish);
+      this.waiters.set(jobId, set);
+      if (!this.active.has(jobId)) {
+        const unsubscribe = this.stores.events.subscribe(
+          (e) => {
+            if (TERMINAL_JOB_EVENT_TYPES.has(e.type) || e.type === 'job.waiting') {
+              unsubscribe();
+              finish();
+            }
+          },
+          { jobId, scopeId },
+        );
+        abort.signal.addEventListener('abort', () => unsubscribe(), { once: true });
+        // A change between our read and the subscription: re-read once.
+        void this.stores.jobs.get({ jobId, scopeId }).then((j) => {
+          if (j && j.status !== 'running' && j.status !== 'queued') finish();
+        });
+      }
+    });
+  }
+
+  private settle(jobId: string): void {
+    const set = this.waiters.get(jobId);
+    if (!set) return;
+    this.waiters.delete(jobId);
+    for (const fn of set) fn();
+  }
+
+  private launch(job: JobRecord, mode: 'start' | 'resume'): void {
+    if (this.active.has(job.id)) return;
+    const timeoutSeconds = job.metadata['timeoutSeconds'];
+    const run = startRun(
+      {
+        jobs: this.jobs,
+        journal: this.stores.journal,
+        events: this.stores.events,
+        actions: this.actions,
+        engine: this.engine,
+        gate: this.gate,
+        retry: this.retry,
+        now: this.now,
+        sleep: this.sleep,
+        random: this.random,
+        resolveWorkflow: (j) => this.workflows.get(String(j.metadata['workflow'] ?? 'agent')),
+        onActionRequired: (info) => {
+          try {
+            this.onActionRequired?.(info);
+          } catch (error) {
+            this.onError(error);
+          }
+        },
+        onError: this.onError,
+      },
+      job,
+      mode,
+      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined },
+    );
+    this.active.set(job.id, run);
+    const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;
+    if (skey) this.sessions.set(skey, job.id);
+    void run.done.then(
+      (outcome) => this.onRunEnd(run, outcome, skey),
+      (error: unknown) => {
+        this.onError(error);
+        this.onRunEnd(run, undefined, skey);
+      },
+    );
+  }
+
+  private onRunEnd(run: ActiveRun, _outcome: RunOutcome | undefined, skey: string | undefined): void {
+    this.active.delete(run.jobId);
+    if (skey && this.sessions.get(skey) === run.jobId) this.sessions.delete(skey);
+    this.settle(run.jobId);
+    if (skey && run.sessionId) this.startNextInSession(run.scopeId, run.sessionId);
+  }
+
+  private startNextInSession(scopeId: string, sessionId: string): void {
+    const key = sessionKey(scopeId, sessionId);
+    const queue = this.sessionQueues.get(key);
+    const next = queue?.shift();
+    if (queue && queue.length === 0) this.sessionQueues.delete(key);
+    if (next) this.launch(next, 'start');
+  }
+
+  /** The session's active job: running here, or running/waiting/queued anywhere per the store. */
+  private async findActiveJob(scopeId: string, sessionId: string): Promise<JobRecord | undefined> {
+    const localId = this.sessions.get(sessionKey(scopeId, sessionId));
+    if (localId) {
+      const run = this.active.get(localId);
+      if (run) {
+        const job = await this.stores.jobs.get({ jobId: localId, scopeId });
+        if (job && !isTerminalJobStatus(job.status)) return job;
+      }
+    }
+    const page = await this.stores.jobs.list({ scopeId, sessionId, status: ['running', 'waiting_for_action', 'queued'], order: 'desc', limit: 1 });
+    return page.jobs[0];
+  }
+
+  /**
+   * Stops the session's active job for a newer one. `interrupt` keeps its partial results and
+   * returns them (for the new job's `previousContext`); `rollback` discards them.
+   */
+  private async interrupt(job: JobRecord, strategy: 'interrupt' | 'rollback', byJobId: string): Promise<PreviousContext | undefined> {
+    await this.stores.events.publish({ type: 'interruption.requested', jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, data: { strategy, sessionId: job.sessionId, byJobId } });
+    const run = this.active.get(job.id);
+    if (run) {
+      run.controller.abort(new StopSignal({ kind: 'interrupt', strategy, byJobId }));
+      const outcome = await run.done;
+      return outcome.status === 'interrupted' ? outcome.previousContext : undefined;
+    }
+    if (job.status === 'running') {
+      // On another host: ask it to stop; it records the partial results it had.
+      await this.stores.signals.publish('baton:job.interrupted', { schemaVersion: 1, kind: 'job.interrupted', scopeId: job.scopeId, subjectId: job.id, at: this.now(), data: { strategy, byJobId } } as never).catch(this.onError);
+      return undefined;
+    }
+    // Waiting for an action, or queued: nothing runs; its journal is what it achieved.
+    const ref = { jobId: job.id, scopeId: job.scopeId };
+    await this.actions.cancelJobActions(ref).catch(this.onError);
+    if (strategy === 'rollback') {
+      await this.jobs.cancel({ ...ref, reason: `rolled back by ${byJobId}` });
+      return undefined;
+    }
+    const journal = await StepJournal.load(this.stores.journal, ref);
+    const previous = buildPreviousContext(job, journal, new Map(), this.now());
+    await this.jobs.markInterrupted({ ...ref, byJobId, reason: 'interrupted by a newer message', result: { interrupted: previous } });
+    return previous;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new InvalidArgumentError('kernel', 'this kernel is closed');
+  }
+}
+
+function sessionKey(scopeId: string, sessionId: string): string {
+  return `${scopeId}\u0000${sessionId}`;
+}
+
+function endedError(job: JobRecord): JobEndedError {
+  const status = job.status === 'cancelled' || job.status === 'interrupted' || job.status === 'dead_lettered' ? job.status : 'failed';
+  const message = job.error?.message ?? (status === 'failed' ? `ended as ${job.status}` : status);
+  return new JobEndedError(job.id, status, message, job.error?.code);
+}
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
