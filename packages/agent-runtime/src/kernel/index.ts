@@ -4,7 +4,7 @@ export { ExecutionRequestSchema, InterruptionStrategySchema, AgentInputSchema, t
 export { JobContext, type StepOptions, type StepHandle, type ActionOutcome } from './job-context.js';
 export type { Workflow, RetryPolicy } from './job-runner.js';
 export type { PreviousContext } from './run-control.js';
-export { ModelGate, estimateTokens, type KernelPolicy, type KernelLedger, type KernelReservation, type GateDecision } from './model-gate.js';
+export { ModelGate, estimateTokens, type KernelPolicy, type GateDecision } from './model-gate.js';
 export { journalMiddleware } from './journal-middleware.js';
 export { previousContextMessages } from './agent-workflow.js';
 export { hashInput } from './step-journal.js';

@@ -211,3 +211,27 @@ describe('RuntimeKernel: sessions and interruption', () => {
     expect(performance.now() - t0).toBeLessThan(50);
   });
 });
+
+describe('RuntimeKernel: scope budgets', () => {
+  it('two concurrent jobs of one scope against a budget that fits only one: exactly one runs', async () => {
+    const { Ledger } = await import('../ledger/ledger.js');
+    const { InMemoryLedgerWriter } = await import('../ledger/in-memory-ledger-writer.js');
+    const ledger = new Ledger({ writer: new InMemoryLedgerWriter(), budgets: [{ scopeId: 'tenant-a', dailyTokens: 1500 }] });
+    const provider = new ScriptedProvider({ loop: true, script: [{ text: 'done', delayMs: 20 }] });
+    const engine = new ExecutionEngine({ provider });
+    const kernel = RuntimeKernel.create({
+      engine,
+      ledger,
+      workflows: { one: async (ctx) => (await ctx.callModel({ messages: [{ role: 'user', content: 'hello' }], maxTokens: 1000 })).text },
+    });
+    const [a, b] = await Promise.all([kernel.execute({ ...scope, workflow: 'one', input: 1 }), kernel.execute({ ...scope, workflow: 'one', input: 2 })]);
+    const outcomes = await Promise.allSettled([a.result(), b.result()]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ code: 'job_failed', errorCode: 'scope_budget_exceeded' });
+    expect(provider.calls).toHaveLength(1);
+    const usage = await ledger.usage({ scopeId: 'tenant-a' });
+    expect(usage.usedTokens).toBeGreaterThan(0);
+    expect(usage.reservedTokens).toBe(0);
+  });
+});

@@ -1,6 +1,8 @@
-import { BudgetExceededError, type ModelRequest, type ModelResponse, type Usage } from '@baton/llm-client';
+import type { ModelRequest, ModelResponse } from '@baton/llm-client';
 import type { ExecutionContext } from '../context/execution-context.js';
 import { PolicyDeniedError } from '../errors/policy-errors.js';
+import { ScopeBudgetExceededError } from '../errors/ledger-errors.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { serializeError } from '../jobs/serialized-error.js';
 import type { JobContext } from './job-context.js';
 
@@ -14,20 +16,6 @@ export type GateDecision =
 export interface KernelPolicy {
   checkTool(name: string, args: unknown, ctx: ExecutionContext): GateDecision | Promise<GateDecision>;
   checkModel(model: string, request: ModelRequest | undefined, ctx: ExecutionContext): GateDecision | Promise<GateDecision>;
-}
-
-/** A reservation against the scope's budget. */
-export interface KernelReservation {
-  decision: 'allow' | 'warn' | 'deny';
-  reservationId?: string | undefined;
-  reason?: string | undefined;
-}
-
-/** What the kernel needs from a ledger (`Ledger` implements it). */
-export interface KernelLedger {
-  checkBudget(ctx: ExecutionContext, pendingTokens: number, pendingCostNanoUsd?: number): Promise<KernelReservation>;
-  recordModelUsage(reservationId: string | undefined, usage: Usage, cost: { nanoUsd: number } | undefined, info: { ctx: ExecutionContext; provider: string; model: string }): Promise<void>;
-  release(reservationId: string): Promise<void>;
 }
 
 export interface ModelCall {
@@ -48,7 +36,7 @@ const DEFAULT_OUTPUT_RESERVATION = 1024;
  * (or release on failure). Publishes `model.*`, `policy.decision` and `budget.*` events.
  */
 export class ModelGate {
-  constructor(private readonly options: { policy?: KernelPolicy | undefined; ledger?: KernelLedger | undefined }) {}
+  constructor(private readonly options: { policy?: KernelPolicy | undefined; ledger?: Ledger | undefined }) {}
 
   async checkTool(ctx: JobContext, name: string, args: unknown): Promise<GateDecision> {
     const policy = this.options.policy;
@@ -75,16 +63,17 @@ export class ModelGate {
       }
     }
 
-    let reservationId: string | undefined;
+    let reservation: { scopeId: string; reservationId: string } | undefined;
     if (ledger) {
       const pending = estimateTokens(call.request);
-      const reservation = await ledger.checkBudget(ctx.executionContext, pending);
-      if (reservation.decision === 'deny') {
-        ctx.emit('budget.exceeded', { dimension: 'tokens', used: pending, limit: 0, level: 'scope', details: { reason: reservation.reason ?? 'scope budget exhausted' } });
-        throw new BudgetExceededError('tokens', 0, pending);
+      const decision = await ledger.checkBudget(ctx.executionContext, pending);
+      if (decision.decision === 'deny') {
+        const dimension = decision.budget === 'daily_cost' ? 'cost' : 'tokens';
+        ctx.emit('budget.exceeded', { dimension, used: pending, limit: decision.remaining.tokens ?? 0, level: 'scope', details: { reason: decision.reason } });
+        throw new ScopeBudgetExceededError(decision.scopeId, decision.budget, decision.reason);
       }
-      if (reservation.decision === 'warn') ctx.emit('budget.warning', { dimension: 'tokens', used: pending, limit: 0, level: 'scope', details: { reason: reservation.reason ?? 'near the scope budget' } });
-      reservationId = reservation.reservationId;
+      if (decision.decision === 'warn') ctx.emit('budget.warning', { dimension: 'tokens', used: pending, limit: decision.remaining.tokens ?? 0, level: 'scope', details: { reason: decision.reason } });
+      reservation = { scopeId: decision.scopeId, reservationId: decision.reservationId };
     }
 
     ctx.emit('model.started', { model, stepKey });
@@ -94,10 +83,10 @@ export class ModelGate {
       response = await fn();
     } catch (error) {
       ctx.emit('model.failed', { model, stepKey, error: serializeError(error) });
-      if (ledger && reservationId !== undefined) await ledger.release(reservationId).catch(() => undefined);
+      if (ledger && reservation) await ledger.release(reservation).catch(() => undefined);
       throw error;
     }
-    if (ledger) await ledger.recordModelUsage(reservationId, response.usage, response.cost, { ctx: ctx.executionContext, provider: response.provider, model: response.model });
+    if (ledger && reservation) await ledger.recordModelUsage(reservation, response.usage, response.cost, { provider: response.provider, model: response.model });
     ctx.emit('model.completed', {
       model: response.model,
       provider: response.provider,

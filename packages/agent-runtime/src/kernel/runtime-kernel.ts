@@ -22,7 +22,8 @@ import { agentWorkflow } from './agent-workflow.js';
 import { ExecutionHandle, type HandleHost, type JobResult } from './execution-handle.js';
 import { ExecutionRequestSchema, type ExecutionRequest, type InterruptionStrategy } from './execution-request.js';
 import { buildPreviousContext, startRun, type ActiveRun, type RetryPolicy, type RunOutcome, type Workflow } from './job-runner.js';
-import { ModelGate, type KernelLedger, type KernelPolicy } from './model-gate.js';
+import { ModelGate, type KernelPolicy } from './model-gate.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { StopSignal, type PreviousContext } from './run-control.js';
 import { StepJournal } from './step-journal.js';
 
@@ -46,7 +47,8 @@ export interface RuntimeKernelOptions {
   workflows?: Record<string, Workflow>;
   stores?: Partial<RuntimeStores>;
   policy?: KernelPolicy;
-  ledger?: KernelLedger;
+  /** Scope budgets: every model call reserves against it and settles with the real usage. */
+  ledger?: Ledger;
   actionTypes?: ActionTypeRegistry;
   /** Retries of a job after a retryable failure, from its last checkpoint. */
   retry?: Partial<RetryPolicy>;
