@@ -1,1 +1,3 @@
-export {};
+export type { Plugin, PluginContext, PluginLookup, PluginManifest, PluginOperator, PluginProvides } from './plugin.js';
+export { PluginRegistry, type PluginRegistryState } from './plugin-registry.js';
+export { compareSemver, isValidRange, isValidSemver, parseSemver, satisfies, type SemVer } from './semver.js';
