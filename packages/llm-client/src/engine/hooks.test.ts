@@ -43,7 +43,7 @@ describe('HookEmitter', () => {
   it('takes handlers at construction, and a handler removed during an emit does not disturb it', () => {
     const seen: number[] = [];
     const hooks = new HookEmitter<Events>({ handlers: { ping: (e) => void seen.push(e.n) } });
-    const off = hooks.on('ping', () => off());
+    const off: () => void = hooks.on('ping', () => off());
     hooks.on('ping', (e) => void seen.push(e.n * 10));
     hooks.emit('ping', { n: 1 });
     hooks.emit('ping', { n: 2 });

@@ -91,16 +91,23 @@ export class IdempotencyTracker {
    * Runs `execute` once per key. It receives a signal that fires only when every caller
    * waiting for this key has aborted.
    */
-  async run<T>(options: IdempotencyClaim & { execute: (signal: AbortSignal) => Promise<T> }): Promise<IdempotentResult<T>> {
-    const found = this.lookup(options);
+  run<T>(options: IdempotencyClaim & { execute: (signal: AbortSignal) => Promise<T> }): Promise<IdempotentResult<T>> {
+    let found: Entry | undefined;
+    try {
+      found = this.lookup(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (found === undefined) {
       const entry = this.start(options, options.execute);
-      return { value: (await this.wait(entry, options.signal)) as T, outcome: 'executed' };
+      return this.wait(entry, options.signal).then((value) => ({ value: value as T, outcome: 'executed' }));
     }
-    if (found.state === 'done') return { value: found.result as T, outcome: 'hit' };
+    if (found.state === 'done') return Promise.resolve({ value: found.result as T, outcome: 'hit' });
     found.participants++;
-    if (found.stream !== undefined) await this.drain(found.stream, options.signal);
-    return { value: (await this.wait(found, options.signal)) as T, outcome: 'joined' };
+    const entry = found;
+    const joined = (value: unknown): IdempotentResult<T> => ({ value: value as T, outcome: 'joined' });
+    if (entry.stream === undefined) return this.wait(entry, options.signal).then(joined);
+    return this.drain(entry.stream, options.signal).then(() => this.wait(entry, options.signal).then(joined));
   }
 
   /**
@@ -168,12 +175,12 @@ export class IdempotencyTracker {
       this.entries.delete(scopedKey);
       return undefined;
     }
-    const event = { key: claim.key, tenantId: claim.tenantId, context: claim.context };
+    const hooks = this.hooks;
     if (entry.fingerprint !== claim.fingerprint) {
-      this.hooks?.emit('idempotency.conflict', event);
+      hooks?.emit('idempotency.conflict', { key: claim.key, tenantId: claim.tenantId, context: claim.context });
       throw new IdempotencyConflictError(claim.key);
     }
-    this.hooks?.emit('idempotency.hit', { ...event, inFlight: entry.state === 'pending' });
+    if (hooks?.has('idempotency.hit')) hooks.emit('idempotency.hit', { key: claim.key, tenantId: claim.tenantId, context: claim.context, inFlight: entry.state === 'pending' });
     return entry;
   }
 
