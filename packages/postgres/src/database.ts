@@ -1,0 +1,93 @@
+import type { PGliteInterface } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { InvalidArgumentError } from '@baton/llm-client';
+import { migrateSchema, type MigrationResult } from './migrations/migrate.js';
+import { validateSchemaName } from './sql/identifiers.js';
+import { PgSqlClient } from './sql/pg-client.js';
+import { PgliteSqlClient } from './sql/pglite-client.js';
+import type { SqlClient } from './sql/sql-client.js';
+import { tablesOf, type Tables } from './sql/tables.js';
+
+export const DEFAULT_SCHEMA = 'baton';
+
+/** Where a store's data lives. Give exactly one of `connectionString`, `pool`, `pglite`, `client`, `database`. */
+export interface PostgresConnectionOptions {
+  /** A `postgres://` URL: the store opens its own pool and ends it on `close()`. */
+  connectionString?: string | undefined;
+  /** Settings for a pool opened from `connectionString`. */
+  poolConfig?: Omit<pg.PoolConfig, 'connectionString'> | undefined;
+  /** An existing `pg.Pool` (never ended by the store). */
+  pool?: pg.Pool | undefined;
+  /** An existing PGlite instance (never closed by the store). */
+  pglite?: PGliteInterface | undefined;
+  /** Any `SqlClient` (never closed by the store). */
+  client?: SqlClient | undefined;
+  /** A `BatonDatabase` shared with other stores (never closed by the store). */
+  database?: BatonDatabase | undefined;
+  /** The Postgres schema holding the tables, so that several apps can share a database. Default `baton`. */
+  schema?: string | undefined;
+  /** Run pending migrations on first use (default true); with false, call `migrate()` yourself. */
+  autoMigrate?: boolean | undefined;
+}
+
+/**
+ * A SQL client bound to one schema, migrated once. Stores built on the same `BatonDatabase`
+ * share its connections and its migration.
+ */
+export class BatonDatabase {
+  readonly client: SqlClient;
+  readonly schema: string;
+  readonly tables: Tables;
+  private readonly ownsClient: boolean;
+  private readonly autoMigrate: boolean;
+  private migration: Promise<MigrationResult> | undefined;
+
+  constructor(options: { client: SqlClient; schema?: string | undefined; ownsClient?: boolean; autoMigrate?: boolean | undefined }) {
+    this.client = options.client;
+    this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
+    this.tables = tablesOf(this.schema);
+    this.ownsClient = options.ownsClient ?? false;
+    this.autoMigrate = options.autoMigrate ?? true;
+  }
+
+  /** Applies pending migrations (idempotent; concurrent calls share one run). */
+  migrate(): Promise<MigrationResult> {
+    this.migration ??= migrateSchema(this.client, this.tables, this.schema).catch((error: unknown) => {
+      this.migration = undefined;
+      throw error;
+    });
+    return this.migration;
+  }
+
+  /** Awaited by every store call: migrates on first use unless `autoMigrate` is false. */
+  async ready(): Promise<void> {
+    if (this.autoMigrate) await this.migrate();
+  }
+
+  /** Closes the client if this database opened it. */
+  async close(): Promise<void> {
+    if (this.ownsClient) await this.client.close();
+  }
+}
+
+/** Resolves a store's connection options to a database, and whether the store owns it. */
+export function resolveDatabase(options: PostgresConnectionOptions): { database: BatonDatabase; owned: boolean } {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'expected an options object');
+  const given = (['connectionString', 'pool', 'pglite', 'client', 'database'] as const).filter((k) => options[k] !== undefined);
+  if (given.length !== 1) {
+    throw new InvalidArgumentError('options', `give exactly one of connectionString, pool, pglite, client, database (got ${given.length ? given.join(', ') : 'none'})`);
+  }
+  if (options.database) {
+    if (options.schema !== undefined && options.schema !== options.database.schema) {
+      throw new InvalidArgumentError('schema', `the database is bound to schema '${options.database.schema}'`);
+    }
+    return { database: options.database, owned: false };
+  }
+  const schema = options.schema;
+  const autoMigrate = options.autoMigrate;
+  if (options.client) return { database: new BatonDatabase({ client: options.client, schema, autoMigrate }), owned: true };
+  // The wrappers below are ours to close; each leaves a pool or instance it was given open.
+  if (options.pglite) return { database: new BatonDatabase({ client: new PgliteSqlClient(options.pglite), schema, autoMigrate, ownsClient: true }), owned: true };
+  const client = new PgSqlClient({ connectionString: options.connectionString, pool: options.pool, poolConfig: options.poolConfig });
+  return { database: new BatonDatabase({ client, schema, autoMigrate, ownsClient: true }), owned: true };
+}

@@ -1,0 +1,2 @@
+export { StoreUnavailableError } from './store-unavailable-error.js';
+export { MigrationError } from './migration-error.js';

@@ -1,0 +1,1 @@
+export { PostgresActionStore } from './stores/postgres-action-store.js';

@@ -1,0 +1,116 @@
+import type pg from 'pg';
+import { quoteIdent } from '../sql/identifiers.js';
+import { mapDriverError } from '../sql/driver-errors.js';
+import type { NotificationHandler } from '../sql/sql-client.js';
+
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+/**
+ * LISTEN on one dedicated connection for every channel of a client. When the connection is
+ * lost it reconnects with backoff and listens again on every channel (notifications sent while it
+ * was down are lost: signals are wake-ups, and waiters re-read the store).
+ */
+export class PgNotificationListener {
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly createClient: () => pg.Client) {}
+
+  async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+    let set = this.handlers.get(channel);
+    const first = set === undefined;
+    if (!set) this.handlers.set(channel, (set = new Set()));
+    const entry: NotificationHandler = (payload) => handler(payload);
+    set.add(entry);
+    try {
+      const client = await this.connection();
+      if (first) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    } catch (error) {
+      set.delete(entry);
+      if (set.size === 0) this.handlers.delete(channel);
+      throw mapDriverError(error);
+    }
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      const current = this.handlers.get(channel);
+      if (!current) return;
+      current.delete(entry);
+      if (current.size > 0) return;
+      this.handlers.delete(channel);
+      if (this.client && !this.closed) await this.client.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => {});
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.handlers.clear();
+    const client = this.client ?? (await this.connecting?.catch(() => undefined));
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private connection(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<pg.Client> {
+    const client = this.createClient();
+    let lost = false;
+    const onLost = (): void => {
+      if (lost) return;
+      lost = true;
+      if (this.client === client) this.client = undefined;
+      client.end().catch(() => {});
+      this.scheduleReconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', onLost);
+    client.on('notification', (message) => {
+      const set = this.handlers.get(message.channel);
+      if (!set) return;
+      for (const handler of [...set]) {
+        try {
+          handler(message.payload ?? '');
+        } catch {
+          // A handler's failure is its own; the listener keeps delivering.
+        }
+      }
+    });
+    try {
+      await client.connect();
+      for (const channel of this.handlers.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    } catch (error) {
+      lost = true;
+      client.end().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => {});
+      throw new Error('listener closed');
+    }
+    this.client = client;
+    this.retryMs = RETRY_MIN_MS;
+    return client;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.handlers.size === 0 || this.retryTimer) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connection().catch(() => this.scheduleReconnect());
+    }, delay);
+    this.retryTimer.unref();
+  }
+}

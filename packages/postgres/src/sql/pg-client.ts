@@ -1,0 +1,96 @@
+import pg from 'pg';
+import { InvalidArgumentError } from '@baton/llm-client';
+import { mapDriverError, isConnectionError } from './driver-errors.js';
+import { PgNotificationListener } from '../notifications/pg-notification-listener.js';
+import type { NotificationHandler, SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+
+export interface PgSqlClientOptions {
+  /** A `postgres://` URL; the client opens (and on `close()` ends) its own pool. */
+  connectionString?: string | undefined;
+  /** An existing pool; the client never ends it. */
+  pool?: pg.Pool | undefined;
+  /** Extra settings for a pool the client opens (ignored with `pool`). Default `max` 10. */
+  poolConfig?: Omit<pg.PoolConfig, 'connectionString'> | undefined;
+}
+
+/**
+ * `SqlClient` over a `pg.Pool`. Statements run on any pooled connection; a transaction holds one
+ * connection from BEGIN to COMMIT. A connection that breaks is dropped from the pool (the next
+ * statement gets a fresh one) and the failure surfaces as `StoreUnavailableError`. Notifications
+ * use one dedicated connection that reconnects and listens again when it is lost.
+ */
+export class PgSqlClient implements SqlClient {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private listener: PgNotificationListener | undefined;
+  private closed = false;
+
+  constructor(options: PgSqlClientOptions) {
+    if (options.pool !== undefined) {
+      if (options.connectionString !== undefined) throw new InvalidArgumentError('pool', 'give either pool or connectionString, not both');
+      this.pool = options.pool;
+      this.ownsPool = false;
+    } else {
+      if (typeof options.connectionString !== 'string' || options.connectionString.length === 0) {
+        throw new InvalidArgumentError('connectionString', 'a postgres:// URL (or a pool) is required');
+      }
+      this.pool = new pg.Pool({ max: 10, ...options.poolConfig, connectionString: options.connectionString });
+      // An idle connection that the server drops emits 'error' on the pool; the pool discards it
+      // and the next statement connects again. Without a listener the process would crash.
+      this.pool.on('error', () => {});
+      this.ownsPool = true;
+    }
+  }
+
+  async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> {
+    try {
+      const result = await this.pool.query(text, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    } catch (error) {
+      throw mapDriverError(error);
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw mapDriverError(error);
+    }
+    const tx: SqlExecutor = {
+      query: async <Row>(text: string, params: readonly unknown[] = []) => {
+        const result = await client.query(text, params as unknown[]);
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+      },
+    };
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const value = await fn(tx);
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      if (isConnectionError(error)) broken = error;
+      else await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
+      throw mapDriverError(error);
+    } finally {
+      // A connection that failed is destroyed rather than returned to the pool.
+      client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
+    }
+  }
+
+  async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+    if (this.closed) throw new InvalidArgumentError('client', 'closed');
+    this.listener ??= new PgNotificationListener(() => new pg.Client(this.pool.options));
+    return this.listener.listen(channel, handler);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener?.close();
+    if (this.ownsPool) await this.pool.end();
+  }
+}

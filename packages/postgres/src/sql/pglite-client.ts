@@ -1,0 +1,73 @@
+import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
+import { InvalidArgumentError } from '@baton/llm-client';
+import type { NotificationHandler, SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+
+interface PgliteResults {
+  rows: unknown[];
+  rowCount?: number | undefined;
+  affectedRows?: number | undefined;
+}
+
+function toResult<Row>(result: PgliteResults): SqlResult<Row> {
+  return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
+}
+
+/**
+ * `SqlClient` over an embedded PGlite instance (Postgres compiled to WASM). PGlite runs one
+ * backend: statements and transactions are serialized, so row locks never wait and
+ * `SKIP LOCKED` never skips, and the same SQL gives the same results as on a server.
+ * Notifications stay within the process.
+ */
+export class PgliteSqlClient implements SqlClient {
+  readonly kind = 'pglite' as const;
+  readonly db: PGliteInterface;
+  private readonly ownsDb: boolean;
+
+  /** Wraps an instance the caller opened (and closes). */
+  constructor(db: PGliteInterface, options: { owned?: boolean } = {}) {
+    this.db = db;
+    this.ownsDb = options.owned ?? false;
+  }
+
+  /**
+   * Opens PGlite on `dataDir`: a directory (created when absent; the database survives the
+   * process) or `memory://` (gone on close). The client closes the instance on `close()`.
+   */
+  static async open(options: { dataDir: string }): Promise<PgliteSqlClient> {
+    if (typeof options.dataDir !== 'string' || options.dataDir.length === 0) {
+      throw new InvalidArgumentError('dataDir', "must be a directory path or 'memory://'");
+    }
+    const db = await PGlite.create(options.dataDir);
+    return new PgliteSqlClient(db, { owned: true });
+  }
+
+  async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> {
+    return toResult<Row>(await this.db.query(text, params as unknown[]));
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) =>
+      fn({ query: async <Row>(text: string, params: readonly unknown[] = []) => toResult<Row>(await tx.query(text, params as unknown[])) }),
+    );
+  }
+
+  async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+    const unlisten = await this.db.listen(channel, (payload) => {
+      try {
+        handler(payload);
+      } catch {
+        // A handler's failure is its own.
+      }
+    });
+    let active = true;
+    return async () => {
+      if (!active) return;
+      active = false;
+      if (!this.db.closed) await unlisten();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDb && !this.db.closed) await this.db.close();
+  }
+}

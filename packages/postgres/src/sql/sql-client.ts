@@ -1,0 +1,28 @@
+/** The rows a statement returned and how many rows it changed (or returned, for a SELECT). */
+export interface SqlResult<Row = Record<string, unknown>> {
+  readonly rows: Row[];
+  readonly rowCount: number;
+}
+
+/** Runs one parameterized statement (`$1`, `$2`, …). Values are never spliced into the text. */
+export interface SqlExecutor {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<Row>>;
+}
+
+/** Called with the payload of each notification on a channel. */
+export type NotificationHandler = (payload: string) => void;
+
+/**
+ * The small SQL surface the stores need, so that the same SQL text runs on a Postgres server
+ * (`pg.Pool`) and on embedded PGlite. `transaction` runs `fn` on one connection between BEGIN and
+ * COMMIT (ROLLBACK when it throws). `listen` subscribes to a Postgres notification channel and
+ * resolves once the subscription is in place; notifications are sent with `pg_notify` in SQL.
+ */
+export interface SqlClient extends SqlExecutor {
+  /** `postgres` for a server, `pglite` for the embedded engine. */
+  readonly kind: 'postgres' | 'pglite';
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  listen?(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /** Releases what the client opened (a pool it created, a PGlite instance it started). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,123 @@
+import { InvalidArgumentError } from '@baton/llm-client';
+import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult } from '@baton/agent-runtime';
+import type { PostgresConnectionOptions } from '../database.js';
+import type { MigrationResult } from '../migrations/migrate.js';
+import { sqlState } from '../sql/driver-errors.js';
+import { msToTs } from '../sql/tables.js';
+import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
+import { validateInput } from '../sql/validate-input.js';
+import { StoreContext } from '../store-context.js';
+
+const DEFAULT_LIMIT = 100;
+
+/**
+ * `ActionStore` on Postgres or PGlite. Every query is scoped; `compareAndSet` is one conditional
+ * UPDATE on the stored version, so of two concurrent writers exactly one wins. The resume token's
+ * hash is unique across the table.
+ */
+export class PostgresActionStore extends ActionStore {
+  private readonly ctx: StoreContext;
+
+  constructor(options: PostgresConnectionOptions) {
+    super();
+    this.ctx = new StoreContext(options);
+  }
+
+  /** Creates or upgrades the tables (idempotent). */
+  setup(): Promise<MigrationResult> {
+    return this.ctx.migrate();
+  }
+
+  migrate(): Promise<MigrationResult> {
+    return this.ctx.migrate();
+  }
+
+  override async close(): Promise<void> {
+    await this.ctx.close();
+  }
+
+  async create(record: ActionRecord): Promise<void> {
+    const r = validateInput(ActionRecordSchema, record, 'record');
+    if (r.version !== 1) throw new InvalidArgumentError('record.version', 'a new action starts at version 1');
+    const sql = await this.ctx.sql();
+    try {
+      await sql.query(
+        `INSERT INTO ${this.ctx.tables.actions} (id, scope_id, job_id, status, token_hash, version, created_at, expires_at, record)
+         VALUES ($1, $2, $3, $4, $5, 1, ${msToTs('$6')}, ${msToTs('$7')}, $8::jsonb)`,
+        [r.id, r.scopeId, r.jobId, r.status, r.tokenHash, r.createdAt, r.expiresAt, jsonParam(r)],
+      );
+    } catch (error) {
+      if (sqlState(error) === '23505') throw new DuplicateActionError(r.id);
+      throw mapValueError(error, 'record');
+    }
+  }
+
+  async get(query: { scopeId: string; actionId: string }): Promise<ActionRecord | undefined> {
+    const sql = await this.ctx.sql();
+    const { rows } = await sql.query<{ id: string; record: string }>(
+      `SELECT id, record::text AS record FROM ${this.ctx.tables.actions} WHERE id = $1 AND scope_id = $2`,
+      [query.actionId, query.scopeId],
+    );
+    return rows[0] ? load(rows[0]) : undefined;
+  }
+
+  async getByTokenHash(query: { scopeId: string; tokenHash: string }): Promise<ActionRecord | undefined> {
+    const sql = await this.ctx.sql();
+    const { rows } = await sql.query<{ id: string; record: string }>(
+      `SELECT id, record::text AS record FROM ${this.ctx.tables.actions} WHERE token_hash = $1 AND scope_id = $2`,
+      [query.tokenHash, query.scopeId],
+    );
+    return rows[0] ? load(rows[0]) : undefined;
+  }
+
+  async compareAndSet(update: { record: ActionRecord; expectedVersion: number }): Promise<CompareAndSetResult> {
+    const next = validateInput(ActionRecordSchema, update.record, 'record');
+    const expected = update.expectedVersion;
+    if (!Number.isInteger(expected) || expected < 1) throw new InvalidArgumentError('expectedVersion', 'must be a positive integer');
+    const stored: ActionRecord = { ...next, version: expected + 1 };
+    const sql = await this.ctx.sql();
+    let updated: number;
+    try {
+      const result = await sql.query(
+        `UPDATE ${this.ctx.tables.actions}
+            SET status = $3, token_hash = $4, version = $5 + 1, created_at = ${msToTs('$6')}, expires_at = ${msToTs('$7')}, record = $8::jsonb
+          WHERE id = $1 AND scope_id = $2 AND version = $5`,
+        [stored.id, stored.scopeId, stored.status, stored.tokenHash, expected, stored.createdAt, stored.expiresAt, jsonParam(stored)],
+      );
+      updated = result.rowCount;
+    } catch (error) {
+      if (sqlState(error) === '23505') throw new InvalidArgumentError('record.tokenHash', 'already used by another action', error);
+      throw mapValueError(error, 'record');
+    }
+    if (updated === 1) return { ok: true, record: stored };
+    return { ok: false, current: await this.get({ scopeId: next.scopeId, actionId: next.id }) };
+  }
+
+  async listByJob(query: { scopeId: string; jobId: string }): Promise<ActionRecord[]> {
+    return this.select(`scope_id = $1 AND job_id = $2 ORDER BY created_at, id`, [query.scopeId, query.jobId]);
+  }
+
+  async listPending(query: { scopeId: string; limit?: number }): Promise<ActionRecord[]> {
+    const limit = limitOf(query.limit, DEFAULT_LIMIT);
+    return this.select(`scope_id = $1 AND status = 'pending' ORDER BY created_at, id LIMIT $2`, [query.scopeId, limit]);
+  }
+
+  async listExpired(query: { now: number; scopeId?: string; limit?: number }): Promise<ActionRecord[]> {
+    const limit = limitOf(query.limit, DEFAULT_LIMIT);
+    if (!Number.isFinite(query.now)) throw new InvalidArgumentError('now', 'must be epoch milliseconds');
+    return this.select(
+      `status = 'pending' AND expires_at <= ${msToTs('$1')} AND ($2::text IS NULL OR scope_id = $2) ORDER BY expires_at, id LIMIT $3`,
+      [Math.floor(query.now), query.scopeId ?? null, limit],
+    );
+  }
+
+  private async select(where: string, params: unknown[]): Promise<ActionRecord[]> {
+    const sql = await this.ctx.sql();
+    const { rows } = await sql.query<{ id: string; record: string }>(`SELECT id, record::text AS record FROM ${this.ctx.tables.actions} WHERE ${where}`, params);
+    return rows.map(load);
+  }
+}
+
+function load(row: { id: string; record: string }): ActionRecord {
+  return parseActionRecord(parseJsonText(row.record), row.id);
+}
