@@ -1,0 +1,230 @@
+import { BatonError, InvalidArgumentError } from '@baton/llm-client';
+import { JobNotFoundError } from '../errors/job-errors.js';
+import { ConcurrentModificationError } from '../errors/store-errors.js';
+import type { RuntimeEventInput } from '../events/runtime-event.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { CreateJobResult, JobPage, JobStore, ListJobsOptions } from '../ports/job-store.js';
+import { JOB_RECORD_SCHEMA_VERSION, type JobRecord, type JobRef } from './job-record.js';
+import { JobSpecSchema, type JobSpec } from './job-spec.js';
+import { assertTransition, type JobStatus } from './job-status.js';
+import type { JsonValue } from './json-value.js';
+import { serializeError } from './serialized-error.js';
+
+export interface JobManagerOptions {
+  readonly store: JobStore;
+  /** Where status changes are published; none = no events. */
+  readonly events?: EventBus | undefined;
+  /** Epoch milliseconds; injectable for tests. */
+  readonly now?: (() => number) | undefined;
+  readonly generateId?: (() => string) | undefined;
+  /** How often a transition re-reads and retries after losing a compare-and-set race; default 5. */
+  readonly maxConflictRetries?: number | undefined;
+}
+
+/** Every transition names its job and may say why; `expectedVersion` turns off the conflict retry. */
+export interface TransitionOptions extends JobRef {
+  readonly reason?: string | undefined;
+  readonly expectedVersion?: number | undefined;
+}
+
+/**
+ * Jobs' life cycle over a `JobStore`: each change is checked against the transition table
+ * (`IllegalTransitionError`), appended to the job's `stateHistory`, written with
+ * compare-and-set (re-read and re-checked when another writer got there first) and published
+ * on the event bus as a `job.*` event.
+ */
+export class JobManager {
+  readonly #store: JobStore;
+  readonly #events: EventBus | undefined;
+  readonly #now: () => number;
+  readonly #generateId: () => string;
+  readonly #maxRetries: number;
+
+  constructor(options: JobManagerOptions) {
+    if (!options?.store) throw new InvalidArgumentError('store', 'a JobStore is required');
+    const retries = options.maxConflictRetries ?? 5;
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('maxConflictRetries', 'must be an integer ≥ 0');
+    this.#store = options.store;
+    this.#events = options.events;
+    this.#now = options.now ?? Date.now;
+    this.#generateId = options.generateId ?? (() => `job_${crypto.randomUUID()}`);
+    this.#maxRetries = retries;
+  }
+
+  /** Creates a queued job. Idempotent by scope + `idempotencyKey`: `created: false` returns the first job. */
+  async create(spec: JobSpec): Promise<CreateJobResult> {
+    const parsed = JobSpecSchema.safeParse(spec);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InvalidArgumentError(`spec${issue?.path.length ? `.${issue.path.join('.')}` : ''}`, issue?.message ?? 'invalid job spec', parsed.error);
+    }
+    const s = parsed.data;
+    const now = this.#now();
+    const job: JobRecord = {
+      schemaVersion: JOB_RECORD_SCHEMA_VERSION,
+      id: s.jobId ?? this.#generateId(),
+      scopeId: s.scopeId,
+      principalId: s.principalId,
+      sessionId: s.sessionId,
+      parentJobId: s.parentJobId,
+      idempotencyKey: s.idempotencyKey,
+      priority: s.priority ?? 'normal',
+      status: 'queued',
+      input: s.input,
+      budgets: s.budgets ?? {},
+      policyRef: s.policyRef,
+      metadata: s.metadata ?? {},
+      attempts: 0,
+      stateHistory: [{ status: 'queued', at: now }],
+      createdAt: now,
+      updatedAt: now,
+      leaseEpoch: 0,
+      version: 1,
+    };
+    const result = await this.#store.create(job);
+    if (result.created) {
+      const j = result.job;
+      await this.#publish({
+        type: 'job.created',
+        jobId: j.id,
+        scopeId: j.scopeId,
+        sessionId: j.sessionId,
+        at: now,
+        data: { status: j.status, priority: j.priority, principalId: j.principalId, parentJobId: j.parentJobId, idempotencyKey: j.idempotencyKey },
+      });
+    }
+    return result;
+  }
+
+  get(ref: JobRef): Promise<JobRecord | undefined> {
+    return this.#store.get(ref);
+  }
+
+  list(options: ListJobsOptions): Promise<JobPage> {
+    return this.#store.list(options);
+  }
+
+  /** queued → running; counts an attempt and records the worker's lease when there is one. */
+  start(options: TransitionOptions & { lease?: { owner: string; epoch: number; expiresAt: number } | undefined }): Promise<JobRecord> {
+    const { lease } = options;
+    return this.#transition(options, 'running', (job) => ({
+      changes: { attempts: job.attempts + 1, leaseOwner: lease?.owner, leaseEpoch: lease ? Math.max(lease.epoch, job.leaseEpoch) : job.leaseEpoch, leaseExpiresAt: lease?.expiresAt },
+      event: (j, from) => ({ type: 'job.started', data: { from, reason: options.reason, attempt: j.attempts, leaseOwner: lease?.owner, leaseEpoch: lease?.epoch } }),
+    }));
+  }
+
+  /** running → waiting_for_action: the job holds no worker while it waits. */
+  markWaiting(options: TransitionOptions & { actionId?: string | undefined }): Promise<JobRecord> {
+    return this.#transition(options, 'waiting_for_action', () => ({
+      changes: RELEASED,
+      event: (_j, from) => ({ type: 'job.waiting', data: { from, reason: options.reason, actionId: options.actionId } }),
+    }));
+  }
+
+  /** waiting_for_action → running, in the process that resumes it. */
+  resume(options: TransitionOptions & { actionId?: string | undefined }): Promise<JobRecord> {
+    return this.#transition(options, 'running', () => ({
+      changes: {},
+      event: (_j, from) => ({ type: 'job.resumed', data: { from, reason: options.reason, actionId: options.actionId } }),
+    }), ['waiting_for_action']);
+  }
+
+  /** Back to the queue (lease lost, shutdown, resolved action, operator redrive). */
+  requeue(options: TransitionOptions): Promise<JobRecord> {
+    return this.#transition(options, 'queued', () => ({
+      changes: RELEASED,
+      event: (_j, from) => ({ type: 'job.requeued', data: { from, reason: options.reason } }),
+    }));
+  }
+
+  /** A newer message of the session took over; `byJobId` is the job that receives the partial results. */
+  markInterrupted(options: TransitionOptions & { byJobId?: string | undefined; result?: JsonValue | undefined }): Promise<JobRecord> {
+    return this.#transition(options, 'interrupted', () => ({
+      changes: options.result === undefined ? RELEASED : { ...RELEASED, result: options.result },
+      event: (_j, from) => ({ type: 'job.interrupted', data: { from, reason: options.reason, byJobId: options.byJobId } }),
+    }));
+  }
+
+  complete(options: TransitionOptions & { result?: JsonValue | undefined }): Promise<JobRecord> {
+    return this.#transition(options, 'completed', () => ({
+      changes: { ...RELEASED, result: options.result },
+      event: (_j, from) => ({ type: 'job.completed', data: { from, reason: options.reason, result: options.result } }),
+    }));
+  }
+
+  /** `error` is anything thrown; it is stored serialized (code, message, retryable). */
+  fail(options: TransitionOptions & { error: unknown }): Promise<JobRecord> {
+    const error = serializeError(options.error);
+    return this.#transition(options, 'failed', () => ({
+      changes: { ...RELEASED, error },
+      event: (_j, from) => ({ type: 'job.failed', data: { from, reason: options.reason, error } }),
+    }));
+  }
+
+  cancel(options: TransitionOptions): Promise<JobRecord> {
+    return this.#transition(options, 'cancelled', () => ({
+      changes: RELEASED,
+      event: (_j, from) => ({ type: 'job.cancelled', data: { from, reason: options.reason } }),
+    }));
+  }
+
+  /** A poison job the queue set aside after `claims` claims. */
+  markDeadLettered(options: TransitionOptions & { reason: string; claims?: number | undefined }): Promise<JobRecord> {
+    return this.#transition(options, 'dead_lettered', () => ({
+      changes: RELEASED,
+      event: (_j, from) => ({ type: 'job.dead_lettered', data: { from, reason: options.reason, claims: options.claims } }),
+    }));
+  }
+
+  async #transition(
+    options: TransitionOptions,
+    to: JobStatus,
+    plan: (job: JobRecord) => { changes: Partial<JobRecord>; event: (job: JobRecord, from: JobStatus) => Omit<JobEventInput, 'jobId' | 'scopeId'> },
+    onlyFrom?: readonly JobStatus[],
+  ): Promise<JobRecord> {
+    if (typeof options?.jobId !== 'string' || typeof options.scopeId !== 'string') throw new InvalidArgumentError('jobId', 'jobId and scopeId are required');
+    for (let attempt = 0; ; attempt++) {
+      const job = await this.#store.get(options);
+      if (!job) throw new JobNotFoundError(options.jobId, options.scopeId);
+      if (options.expectedVersion !== undefined && job.version !== options.expectedVersion) {
+        throw new ConcurrentModificationError({ recordType: 'job', recordId: job.id, expectedVersion: options.expectedVersion, actualVersion: job.version });
+      }
+      assertTransition({ jobId: job.id, from: job.status, to });
+      if (onlyFrom && !onlyFrom.includes(job.status)) assertTransition({ jobId: job.id, from: job.status, to: job.status });
+      const now = this.#now();
+      const { changes, event } = plan(job);
+      const change = options.reason === undefined ? { status: to, at: now } : { status: to, at: now, reason: options.reason };
+      const next: JobRecord = { ...job, ...changes, status: to, updatedAt: Math.max(now, job.updatedAt), stateHistory: [...job.stateHistory, change] };
+      let saved: JobRecord;
+      try {
+        saved = await this.#store.update(next);
+      } catch (error) {
+        const retry = options.expectedVersion === undefined && attempt < this.#maxRetries;
+        if (retry && BatonError.isInstance(error) && error.code === 'concurrent_modification') continue;
+        throw error;
+      }
+      await this.#publish({ ...event(saved, job.status), jobId: saved.id, scopeId: saved.scopeId, sessionId: saved.sessionId, at: now } as JobEventInput);
+      return saved;
+    }
+  }
+
+  async #publish(event: JobEventInput): Promise<void> {
+    if (this.#events) await this.#events.publish(event);
+  }
+}
+
+type JobEventInput = RuntimeEventInput<
+  | 'job.created'
+  | 'job.started'
+  | 'job.waiting'
+  | 'job.resumed'
+  | 'job.requeued'
+  | 'job.interrupted'
+  | 'job.completed'
+  | 'job.failed'
+  | 'job.cancelled'
+  | 'job.dead_lettered'
+>;
+
+/** A job that no worker holds any more. */
+const RELEASED: Partial<JobRecord> = { leaseOwner: undefined, leaseExpiresAt: undefined };
