@@ -128,6 +128,7 @@ export class AgentRun {
     const forwarded = setup.sink ? new ForwardedEvents(setup.sink, turn) : undefined;
     if (forwarded) (ctx as { emit?: (e: ModelStreamEvent) => void }).emit = forwarded.emit;
 
+    throwIfAborted(setup.signal);
     const startedAt = setup.now();
     let response: ModelResponse;
     try {
@@ -199,6 +200,7 @@ export class AgentRun {
     if (ctx === undefined) {
       result = early!;
     } else {
+      throwIfAborted(setup.signal);
       this.state.toolCalls++;
       result = checkToolResult(await raceAbort(setup.toolHandler(ctx), setup.signal), toolCall);
     }

@@ -63,6 +63,11 @@ describe('parseToolArguments', () => {
     expect(r.error.issues).toHaveLength(2);
   });
 
+  it('rejects arguments that are not JSON text (a malformed recording)', async () => {
+    const r = await parseToolArguments(weather.parameters, { id: 'c1', name: 'get_weather', arguments: { city: 'x' } as never });
+    expect(r.ok).toBe(false);
+  });
+
   it('treats empty arguments as an empty object', async () => {
     expect(await parseToolArguments(z.object({}), call(''))).toEqual({ ok: true, args: {} });
   });

@@ -14,6 +14,9 @@ const MAX_ISSUES = 5;
  * for a call without parameters).
  */
 export async function parseToolArguments(schema: ZodType, toolCall: ToolCall): Promise<ParsedToolArguments> {
+  if (typeof toolCall.arguments !== 'string') {
+    return { ok: false, error: new ToolArgumentsError(toolCall.name, toolCall.id, 'arguments must be a JSON text') };
+  }
   const raw = toolCall.arguments.trim();
   let value: unknown;
   try {
