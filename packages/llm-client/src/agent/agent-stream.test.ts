@@ -4,7 +4,7 @@ import { AbortError } from '../errors/index.js';
 import { defineTool } from '../tools/define-tool.js';
 import type { ModelResponse } from '../types/model.js';
 import { Agent } from './agent.js';
-import { scriptedEngine } from './scripted-engine.test-helpers.js';
+import { scriptedEngine } from './scripted-engine.test.helpers.js';
 import type { AgentMiddleware, AgentStreamEvent } from './types.js';
 
 const lookup = defineTool({ name: 'lookup', parameters: z.object({ q: z.string() }), execute: ({ q }) => `result for ${q}` });

@@ -12,7 +12,7 @@ import { defineTool } from '../tools/define-tool.js';
 import type { ToolExecutionContext } from '../tools/types.js';
 import { RequestContext } from '../types/request-context.js';
 import { Agent } from './agent.js';
-import { scriptedEngine } from './scripted-engine.test-helpers.js';
+import { scriptedEngine } from './scripted-engine.test.helpers.js';
 
 const add = defineTool({
   name: 'add',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent } from '../agent/agent.js';
-import { scriptedEngine } from '../agent/scripted-engine.test-helpers.js';
+import { scriptedEngine } from '../agent/scripted-engine.test.helpers.js';
 import type { AgentMiddleware, ModelCallContext, ToolCallContext, ToolResult } from '../agent/types.js';
 import { TimeoutError } from '../errors/index.js';
 import { defineTool } from '../tools/define-tool.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent } from '../agent/agent.js';
-import { scriptedEngine } from '../agent/scripted-engine.test-helpers.js';
+import { scriptedEngine } from '../agent/scripted-engine.test.helpers.js';
 import { defineTool } from '../tools/define-tool.js';
 import type { Logger } from './logger.js';
 import type { TelemetryEvent } from './telemetry-middleware.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Agent } from '../agent/agent.js';
 import type { AgentMiddleware } from '../agent/types.js';
-import { scriptedEngine } from '../agent/scripted-engine.test-helpers.js';
+import { scriptedEngine } from '../agent/scripted-engine.test.helpers.js';
 import { RateLimitError, TimeoutError, ToolExecutionError } from '../errors/index.js';
 import type { EngineCallOptions, ModelExecutor } from '../engine/types.js';
 import { defineTool } from '../tools/define-tool.js';

@@ -2,7 +2,7 @@ import { ExecutionEngine } from '../engine/execution-engine.js';
 import type { ExecutionEngineOptions } from '../engine/engine-options.js';
 import { ScriptedProvider, type ScriptedProviderOptions, type ScriptStep } from '../providers/scripted/index.js';
 
-/** The engine the agent tests run on: the real `ExecutionEngine` over a `ScriptedProvider`. */
+/** Test support, left out of the package like every `*.test.*` file: the `ExecutionEngine` over a `ScriptedProvider`. */
 export function scriptedEngine(
   script: ScriptStep[],
   options: Omit<ScriptedProviderOptions, 'script'> = {},
