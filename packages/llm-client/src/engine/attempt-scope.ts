@@ -14,6 +14,7 @@ export class AttemptScope {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failure: Error | undefined;
   private rejectRace: ((error: unknown) => void) | undefined;
+  private listening = false;
 
   constructor(options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined; what: string }) {
     this.callerSignal = options.signal;
@@ -21,7 +22,10 @@ export class AttemptScope {
     this.what = options.what;
     if (this.callerSignal !== undefined) {
       if (this.callerSignal.aborted) this.onCallerAbort();
-      else this.callerSignal.addEventListener('abort', this.onCallerAbort);
+      else {
+        this.callerSignal.addEventListener('abort', this.onCallerAbort);
+        this.listening = true;
+      }
     }
     if (this.failure === undefined && this.timeoutMs !== undefined) {
       this.timer = setTimeout(this.onTimeout, this.timeoutMs);
@@ -61,7 +65,10 @@ export class AttemptScope {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+    if (this.listening) {
+      this.listening = false;
+      this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+    }
     this.rejectRace = undefined;
   }
 

@@ -22,6 +22,16 @@ describe('engine idempotency', () => {
     expect(later.source).toBe('idempotency-hit');
   });
 
+  it('every caller gets its own copy of a shared result', async () => {
+    const engine = new ExecutionEngine({ provider: new FakeModel({ steps: [{ text: 't', toolCalls: [{ id: 'c1', name: 'f', arguments: '{}' }] }] }) });
+    const first = await engine.complete(userMessage('x'), { idempotencyKey: 'k' });
+    first.toolCalls.push({ id: 'c2', name: 'g', arguments: '{}' });
+    first.usage.outputTokens = 999;
+    const hit = await engine.complete(userMessage('x'), { idempotencyKey: 'k' });
+    expect(hit.toolCalls).toHaveLength(1);
+    expect(hit.usage.outputTokens).toBe(5);
+  });
+
   it('the same key with a different body is rejected', async () => {
     const engine = new ExecutionEngine({ provider: new FakeModel() });
     await engine.complete(userMessage('a'), { idempotencyKey: 'k' });

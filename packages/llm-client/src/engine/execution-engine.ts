@@ -118,7 +118,9 @@ export class ExecutionEngine implements ModelExecutor {
           signal: options.signal,
           execute: (signal) => this.execute(spec, request, { ...options, signal }, context, cacheKey, stats),
         });
-        response = run.value;
+        // The tracker keeps the response for joiners and later hits: every caller gets its own
+        // copy, so one caller changing its result cannot change another's.
+        response = structuredClone(run.value);
         source = run.outcome === 'executed' ? stats.source : SOURCE_OF[run.outcome];
         if (run.outcome !== 'executed') stats.attempts = 0;
       }
