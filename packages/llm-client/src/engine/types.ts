@@ -40,7 +40,11 @@ export interface EngineCallOptions {
   cache?: boolean;
 }
 
-/** A streamed engine call: iterate for events; `response` settles with the final answer. */
+/**
+ * A streamed engine call: iterate for events; `response` settles with the final answer once
+ * the stream has been read to its `finish` event (it does not read the stream by itself), and
+ * rejects when the stream fails or its consumer stops early (`AbortError`). Iterate it once.
+ */
 export interface EngineStream extends AsyncIterable<ModelStreamEvent> {
   readonly response: Promise<ModelResponse>;
 }
