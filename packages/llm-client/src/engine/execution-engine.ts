@@ -13,7 +13,7 @@ import { IdempotencyTracker, type IdempotencyOutcome } from './idempotency-track
 import { defaultInternals } from './internals.js';
 import { requestHash } from './request-key.js';
 import { InMemoryResponseCache, type ResponseCache } from './response-cache.js';
-import { responseToEvents } from './response-events.js';
+import { copyResponse, responseToEvents } from './response-events.js';
 import { resolveRetryOptions } from './retry.js';
 import { outputJsonSchema, parseStructuredOutput } from './structured-output.js';
 import type { CompletionResult, CompletionSpec, EngineCallOptions, EngineStream, ModelExecutor } from './types.js';
@@ -120,7 +120,7 @@ export class ExecutionEngine implements ModelExecutor {
         });
         // The tracker keeps the response for joiners and later hits: every caller gets its own
         // copy, so one caller changing its result cannot change another's.
-        response = structuredClone(run.value);
+        response = copyResponse(run.value);
         source = run.outcome === 'executed' ? stats.source : SOURCE_OF[run.outcome];
         if (run.outcome !== 'executed') stats.attempts = 0;
       }

@@ -29,7 +29,7 @@ export {
 export { InMemoryResponseCache, type ResponseCache, type InMemoryResponseCacheOptions } from './response-cache.js';
 export { canonicalJson, stableHash } from './stable-hash.js';
 export { normalizeRequest, requestHash } from './request-key.js';
-export { responseToEvents } from './response-events.js';
+export { responseToEvents, copyResponse } from './response-events.js';
 export { outputJsonSchema, parseStructuredOutput, stripJsonFence } from './structured-output.js';
 export { abortableSleep, type EngineInternals } from './internals.js';
 export {

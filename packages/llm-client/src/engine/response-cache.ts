@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import type { ModelResponse } from '../types/model.js';
+import { copyResponse } from './response-events.js';
 
 /**
  * Where the engine keeps exact-match answers. Keys are stable hashes of the normalized request
@@ -58,13 +59,13 @@ export class InMemoryResponseCache implements ResponseCache {
     // Most recently used goes last.
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return structuredClone(entry.value);
+    return copyResponse(entry.value);
   }
 
   set(key: string, value: ModelResponse, ttlMs = this.ttlMs): void {
     checkTtl(ttlMs, 'ttlMs');
     this.entries.delete(key);
-    this.entries.set(key, { value: structuredClone(value), expiresAt: this.now() + ttlMs });
+    this.entries.set(key, { value: copyResponse(value), expiresAt: this.now() + ttlMs });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;

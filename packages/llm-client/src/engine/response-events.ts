@@ -18,3 +18,10 @@ export function responseToEvents(response: ModelResponse): ModelStreamEvent[] {
   events.push({ type: 'finish', response });
   return events;
 }
+
+/** A copy of `response` that shares nothing mutable with it (tool calls, usage, cost). */
+export function copyResponse(response: ModelResponse): ModelResponse {
+  const copy: ModelResponse = { ...response, toolCalls: response.toolCalls.map((c) => ({ ...c })), usage: { ...response.usage } };
+  if (response.cost !== undefined) copy.cost = { ...response.cost };
+  return copy;
+}
