@@ -1,15 +1,22 @@
 import { afterAll, describe } from 'vitest';
-import { describeActionStoreContract } from '@baton/agent-runtime/testing';
+import { describeActionStoreContract, describeJobStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
 import type { BatonDatabase } from '../database.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
+import { PostgresJobStore } from '../stores/postgres-job-store.js';
+import { PostgresLedgerWriter } from '../stores/postgres-ledger-writer.js';
+import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import type { TestBackend } from './backends.js';
 
-/** A contract init for one suite: a fresh schema on first use, emptied after each test. */
-function suiteInit<S, X extends object>(backend: TestBackend, build: (database: BatonDatabase) => S, extra: (database: BatonDatabase) => X) {
+/**
+ * A contract init for one suite: a fresh schema on first use. Suites whose tests use random ids
+ * share it; `truncate` empties it after each test for suites whose tests see every row (a queue
+ * claims any job).
+ */
+function suiteInit<S, X extends object>(backend: TestBackend, build: (database: BatonDatabase) => S, extra: (database: BatonDatabase) => X, options: { truncate?: boolean } = {}) {
   let database: Promise<BatonDatabase> | undefined;
   return async () => {
     const db = await (database ??= backend.freshDatabase());
-    return { store: build(db), cleanup: () => backend.truncate(db), ...extra(db) };
+    return { store: build(db), ...(options.truncate ? { cleanup: () => backend.truncate(db) } : {}), ...extra(db) };
   };
 }
 
@@ -18,6 +25,19 @@ export function describeAllContracts(backend: TestBackend): void {
   describe(backend.name, () => {
     afterAll(() => backend.close());
     const name = backend.name;
+
+    describeJobStoreContract(
+      suiteInit(
+        backend,
+        (database) => new PostgresJobStore({ database }),
+        (database) => ({
+          corrupt: async ({ scopeId, jobId, raw }: { scopeId: string; jobId: string; raw: unknown }) => {
+            await database.client.query(`UPDATE ${database.tables.jobs} SET record = $3::jsonb WHERE scope_id = $1 AND id = $2`, [scopeId, jobId, JSON.stringify(raw)]);
+          },
+        }),
+      ),
+      { name: `JobStore contract: ${name}` },
+    );
 
     describeActionStoreContract(
       suiteInit(
@@ -30,6 +50,25 @@ export function describeAllContracts(backend: TestBackend): void {
           },
         }),
       ),
+      { name },
+    );
+
+    describeLedgerWriterContract(
+      suiteInit(
+        backend,
+        (database) => new PostgresLedgerWriter({ database }),
+        (database) => ({
+          corrupt: async ({ eventId }: { eventId: string }, mode: 'malformed' | 'unknown_version') => {
+            const raw = mode === 'malformed' ? { schemaVersion: 1, id: eventId, kind: 'bribe' } : { schemaVersion: 7 };
+            await database.client.query(`UPDATE ${database.tables.ledgerEvents} SET record = $2::jsonb WHERE id = $1`, [eventId, JSON.stringify(raw)]);
+          },
+        }),
+      ),
+      { name },
+    );
+
+    describeSignalChannelContract(
+      suiteInit(backend, (database) => new PostgresSignalChannel({ database }), () => ({})),
       { name },
     );
   });
