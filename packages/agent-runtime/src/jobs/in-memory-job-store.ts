@@ -23,7 +23,8 @@ const IMMUTABLE_FIELDS = ['principalId', 'createdAt', 'idempotencyKey'] as const
  */
 export class InMemoryJobStore extends JobStore {
   readonly #rows = new Map<string, unknown>();
-  readonly #trusted = new WeakSet<object>();
+  /** Rows put in by `plantRawForTesting`: the only ones not written (and validated) by this store. */
+  readonly #planted = new Set<unknown>();
   /** Per scope, every job's position, sorted by `createdAt` then `id`. */
   readonly #order = new Map<string, JobCursorPosition[]>();
   readonly #byIdempotencyKey = new Map<string, string>();
@@ -60,7 +61,7 @@ export class InMemoryJobStore extends JobStore {
     for (const field of IMMUTABLE_FIELDS) {
       if (job[field] !== current[field]) throw new InvalidArgumentError(`job.${field}`, 'cannot change after create');
     }
-    const record = this.#check({ ...job, version: current.version + 1 });
+    const record = this.#check({ ...job, version: current.version + 1 }, current);
     this.#store(keyOf(record.scopeId, record.id), record);
     return record;
   }
@@ -116,27 +117,36 @@ export class InMemoryJobStore extends JobStore {
       const createdAt = (options.raw as { createdAt?: unknown } | null)?.createdAt;
       insertSorted(this.#scopeOrder(options.scopeId), { createdAt: typeof createdAt === 'number' ? createdAt : 0, id: options.jobId });
     }
+    this.#planted.add(options.raw);
     this.#rows.set(key, options.raw);
   }
 
-  #check(job: unknown): JobRecord {
+  /**
+   * Validates a record and returns a frozen copy. JSON payloads identical to the current
+   * record's (an update that leaves `input` alone) are shared, not copied again.
+   */
+  #check(job: unknown, current?: JobRecord): JobRecord {
     const parsed = JobRecordSchema.safeParse(job);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new InvalidArgumentError(`job${issue?.path.length ? `.${issue.path.join('.')}` : ''}`, issue?.message ?? 'invalid job record', parsed.error);
     }
-    return toFrozenJson(parsed.data, 'job') as unknown as JobRecord;
+    const { input, result, metadata, ...envelope } = parsed.data;
+    const record: Record<string, unknown> = { ...(toFrozenJson(envelope, 'job') as object) };
+    record.input = current && input === current.input ? input : toFrozenJson(input, 'job.input');
+    record.metadata = current && metadata === current.metadata ? metadata : toFrozenJson(metadata, 'job.metadata');
+    if (result !== undefined) record.result = current && result === current.result ? result : toFrozenJson(result, 'job.result');
+    return Object.freeze(record) as unknown as JobRecord;
   }
 
   #store(key: string, record: JobRecord): void {
-    this.#trusted.add(record);
     this.#rows.set(key, record);
   }
 
   #load(scopeId: string, jobId: string): JobRecord | undefined {
     const row = this.#rows.get(keyOf(scopeId, jobId));
     if (row === undefined) return undefined;
-    if (typeof row === 'object' && row !== null && this.#trusted.has(row)) return row as JobRecord;
+    if (this.#planted.size === 0 || !this.#planted.has(row)) return row as JobRecord;
     const job = parseJobRecord(row, { scopeId, jobId });
     if (job.scopeId !== scopeId || job.id !== jobId) return undefined;
     return job;

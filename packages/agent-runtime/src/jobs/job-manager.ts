@@ -7,7 +7,7 @@ import type { CreateJobResult, JobPage, JobStore, ListJobsOptions } from '../por
 import { JOB_RECORD_SCHEMA_VERSION, type JobRecord, type JobRef } from './job-record.js';
 import { JobSpecSchema, type JobSpec } from './job-spec.js';
 import { assertTransition, type JobStatus } from './job-status.js';
-import type { JsonValue } from './json-value.js';
+import { toFrozenJson, type JsonValue } from './json-value.js';
 import { serializeError } from './serialized-error.js';
 
 export interface JobManagerOptions {
@@ -70,7 +70,7 @@ export class JobManager {
       idempotencyKey: s.idempotencyKey,
       priority: s.priority ?? 'normal',
       status: 'queued',
-      input: s.input,
+      input: toFrozenJson(s.input, 'spec.input'),
       budgets: s.budgets ?? {},
       policyRef: s.policyRef,
       metadata: s.metadata ?? {},

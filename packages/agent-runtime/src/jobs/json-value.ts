@@ -5,67 +5,115 @@ import { z } from 'zod';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-/** Any JSON value (finite numbers only). */
-export const JsonValueSchema: z.ZodType<JsonValue> = z.json() as z.ZodType<JsonValue>;
-export const JsonObjectSchema: z.ZodType<JsonObject> = z.record(z.string(), JsonValueSchema);
-
 const MAX_DEPTH = 256;
-/** Values this module produced: already copied, checked and frozen, so reused as they are. */
-const frozen = new WeakSet<object>();
+
+/**
+ * Whether `value` is JSON: plain objects and arrays of strings, finite numbers, booleans and
+ * null (`undefined` object properties allowed, as `JSON.stringify` drops them). A plain walk,
+ * several times faster than a schema union, because every stored record goes through it.
+ */
+export function isJsonValue(value: unknown, depth = 0): value is JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isJsonValue(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (!isPlainObject(value)) return false;
+      for (const key of Object.keys(value)) {
+        const v = value[key];
+        if (v !== undefined && !isJsonValue(v, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** Any JSON value (finite numbers only). */
+export const JsonValueSchema: z.ZodType<JsonValue> = z.custom<JsonValue>((v) => isJsonValue(v), { message: 'expected a JSON value' });
+/** A plain object of JSON values. */
+export const JsonObjectSchema: z.ZodType<JsonObject> = z.custom<JsonObject>((v) => isPlainObject(v) && isJsonValue(v), {
+  message: 'expected a plain object of JSON values',
+});
 
 /**
  * Copies a caller's value into an immutable JSON value in one pass: checks that it is JSON
  * (plain objects, arrays, finite numbers, strings, booleans, null; `undefined` object
  * properties are dropped as `JSON.stringify` does) and freezes the copy, so that stores can
- * hand the same object to every reader without a clone. Values it produced before are
- * returned as they are. Throws `InvalidArgumentError` naming the path of the first bad value.
+ * hand the same object to every reader without a clone. Throws `InvalidArgumentError` naming
+ * the path of the first bad value.
  */
 export function toFrozenJson(value: unknown, path: string): JsonValue {
-  return copy(value, path, 0);
+  try {
+    return copy(value, 0);
+  } catch (error) {
+    if (error instanceof BadJson) throw new InvalidArgumentError(path + error.path.join(''), error.reason);
+    throw error;
+  }
 }
 
 /** Like `toFrozenJson`, for a JSON object (a record's `metadata`, shared data). */
 export function toFrozenJsonObject(value: unknown, path: string): JsonObject {
   if (!isPlainObject(value)) throw new InvalidArgumentError(path, `expected a plain JSON object, got ${describe(value)}`);
-  return copy(value, path, 0) as JsonObject;
+  return toFrozenJson(value, path) as JsonObject;
 }
 
-function copy(value: unknown, path: string, depth: number): JsonValue {
+/** Thrown inside the walk; each level adds its key on the way out, so paths cost nothing on success. */
+class BadJson {
+  readonly path: string[] = [];
+  constructor(readonly reason: string) {}
+}
+
+function copy(value: unknown, depth: number): JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidArgumentError(path, `expected a finite number, got ${value}`);
+      if (!Number.isFinite(value)) throw new BadJson(`expected a finite number, got ${value}`);
       return value;
     case 'object': {
       if (value === null) return null;
-      if (frozen.has(value)) return value as JsonValue;
-      if (depth >= MAX_DEPTH) throw new InvalidArgumentError(path, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+      if (depth >= MAX_DEPTH) throw new BadJson(`nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
       if (Array.isArray(value)) {
         const out: JsonValue[] = new Array<JsonValue>(value.length);
-        for (let i = 0; i < value.length; i++) out[i] = copy(value[i], `${path}[${i}]`, depth + 1);
-        return seal(out);
+        let i = 0;
+        try {
+          for (; i < value.length; i++) out[i] = copy(value[i], depth + 1);
+        } catch (error) {
+          if (error instanceof BadJson) error.path.unshift(`[${i}]`);
+          throw error;
+        }
+        return Object.freeze(out) as JsonValue[];
       }
-      if (!isPlainObject(value)) throw new InvalidArgumentError(path, `expected JSON, got ${describe(value)}`);
+      if (!isPlainObject(value)) throw new BadJson(`expected JSON, got ${describe(value)}`);
       const out: JsonObject = {};
-      for (const key in value) {
-        if (!Object.hasOwn(value, key)) continue;
-        const v = (value as Record<string, unknown>)[key];
-        if (v === undefined) continue;
-        out[key] = copy(v, `${path}.${key}`, depth + 1);
+      const keys = Object.keys(value);
+      let key = '';
+      try {
+        for (let i = 0; i < keys.length; i++) {
+          key = keys[i] as string;
+          const v = value[key];
+          if (v !== undefined) out[key] = copy(v, depth + 1);
+        }
+      } catch (error) {
+        if (error instanceof BadJson) error.path.unshift(`.${key}`);
+        throw error;
       }
-      return seal(out);
+      return Object.freeze(out);
     }
     default:
-      throw new InvalidArgumentError(path, `expected JSON, got ${describe(value)}`);
+      throw new BadJson(`expected JSON, got ${describe(value)}`);
   }
-}
-
-function seal<T extends object>(value: T): T {
-  Object.freeze(value);
-  frozen.add(value);
-  return value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
