@@ -30,7 +30,7 @@ function messageHead(answer: WireAnswer, request: WireRequest) {
     id: answer.id ?? `msg_wire_${request.index}`,
     type: 'message',
     role: 'assistant',
-    model: answer.model ?? (typeof request.body?.model === 'string' ? request.body.model : 'claude-sonnet-4-5'),
+    model: answer.model ?? (typeof request.body?.model === 'string' ? request.body.model : 'claude-sonnet-4-6'),
   };
 }
 

@@ -3,6 +3,7 @@ import { InvalidArgumentError, StreamInterruptedError } from '../../errors/index
 import type { LanguageModel, ModelCallOptions, ModelRequest, ModelResponse, ModelStreamEvent } from '../../types/model.js';
 import { abortErrorFrom } from '../shared/abort.js';
 import { mapProviderError, redact, type MapErrorContext } from '../shared/map-error.js';
+import { isHttpUrl } from '../shared/url.js';
 import { toOpenAIParams } from './openai-request.js';
 import { fromOpenAICompletion } from './openai-response.js';
 import { OpenAIChunkMapper } from './openai-stream.js';
@@ -119,13 +120,4 @@ export class OpenAIProvider implements LanguageModel {
 /** Creates an `OpenAIProvider` (Chat Completions; `baseURL` for any OpenAI-compatible server). */
 export function createOpenAI(options: OpenAIProviderOptions = {}): OpenAIProvider {
   return new OpenAIProvider(options);
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
