@@ -109,12 +109,15 @@ describe('JobManager', () => {
     expect((await store.get(ref))?.stateHistory.map((s: JobRecord['stateHistory'][number]) => s.status)).toEqual(['queued', 'cancelled']);
   });
 
-  it('only resumes a waiting job', async () => {
+  it('only resumes a waiting job, and only starts a queued one', async () => {
     const { jobs } = setup();
     const { job } = await jobs.create(spec);
     const ref = { scopeId: job.scopeId, jobId: job.id };
+    await expect(jobs.resume(ref)).rejects.toMatchObject({ code: 'illegal_transition', from: 'queued', to: 'running' });
     await jobs.start(ref);
-    await expect(jobs.resume(ref)).rejects.toMatchObject({ code: 'illegal_transition', from: 'running', to: 'running' });
+    await jobs.markWaiting(ref);
+    await expect(jobs.start(ref)).rejects.toMatchObject({ code: 'illegal_transition', from: 'waiting_for_action', to: 'running' });
+    expect((await jobs.resume(ref)).status).toBe('running');
   });
 
   it('interrupts, dead-letters and re-queues', async () => {

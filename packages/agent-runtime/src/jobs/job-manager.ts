@@ -1,5 +1,5 @@
 import { BatonError, InvalidArgumentError } from '@baton/llm-client';
-import { JobNotFoundError } from '../errors/job-errors.js';
+import { IllegalTransitionError, JobNotFoundError } from '../errors/job-errors.js';
 import { ConcurrentModificationError } from '../errors/store-errors.js';
 import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -104,13 +104,13 @@ export class JobManager {
     return this.#store.list(options);
   }
 
-  /** queued → running; counts an attempt and records the worker's lease when there is one. */
+  /** queued → running (only from queued); counts an attempt and records the worker's lease when there is one. */
   start(options: TransitionOptions & { lease?: { owner: string; epoch: number; expiresAt: number } | undefined }): Promise<JobRecord> {
     const { lease } = options;
     return this.#transition(options, 'running', (job) => ({
       changes: { attempts: job.attempts + 1, leaseOwner: lease?.owner, leaseEpoch: lease ? Math.max(lease.epoch, job.leaseEpoch) : job.leaseEpoch, leaseExpiresAt: lease?.expiresAt },
       event: (j, from) => ({ type: 'job.started', data: { from, reason: options.reason, attempt: j.attempts, leaseOwner: lease?.owner, leaseEpoch: lease?.epoch } }),
-    }));
+    }), ['queued']);
   }
 
   /** running → waiting_for_action: the job holds no worker while it waits. */
@@ -190,7 +190,8 @@ export class JobManager {
         throw new ConcurrentModificationError({ recordType: 'job', recordId: job.id, expectedVersion: options.expectedVersion, actualVersion: job.version });
       }
       assertTransition({ jobId: job.id, from: job.status, to });
-      if (onlyFrom && !onlyFrom.includes(job.status)) assertTransition({ jobId: job.id, from: job.status, to: job.status });
+      // Some operations are one edge of the table only (start: queued → running, resume: waiting → running).
+      if (onlyFrom && !onlyFrom.includes(job.status)) throw new IllegalTransitionError(job.id, job.status, to);
       const now = this.#now();
       const { changes, event } = plan(job);
       const change = options.reason === undefined ? { status: to, at: now } : { status: to, at: now, reason: options.reason };
