@@ -2,3 +2,4 @@ export { PostgresActionStore } from './stores/postgres-action-store.js';
 export { PostgresLedgerWriter } from './stores/postgres-ledger-writer.js';
 export { PostgresSignalChannel, type PostgresSignalChannelOptions } from './stores/postgres-signal-channel.js';
 export { PostgresJobStore } from './stores/postgres-job-store.js';
+export { PostgresJournalStore, type PostgresJournalStoreOptions } from './stores/postgres-journal-store.js';

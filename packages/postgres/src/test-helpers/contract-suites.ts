@@ -1,8 +1,9 @@
 import { afterAll, describe } from 'vitest';
-import { describeActionStoreContract, describeJobStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
+import { describeActionStoreContract, describeJobStoreContract, describeJournalStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
 import type { BatonDatabase } from '../database.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
+import { PostgresJournalStore } from '../stores/postgres-journal-store.js';
 import { PostgresLedgerWriter } from '../stores/postgres-ledger-writer.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import type { TestBackend } from './backends.js';
@@ -37,6 +38,24 @@ export function describeAllContracts(backend: TestBackend): void {
         }),
       ),
       { name: `JobStore contract: ${name}` },
+    );
+
+    describeJournalStoreContract(
+      suiteInit(
+        backend,
+        (database) => new PostgresJournalStore({ database }),
+        (database) => ({
+          corrupt: async ({ scopeId, jobId, seq, raw }: { scopeId: string; jobId: string; seq: number; raw: unknown }) => {
+            await database.client.query(`UPDATE ${database.tables.journalEntries} SET record = $4::jsonb WHERE scope_id = $1 AND job_id = $2 AND seq = $3`, [
+              scopeId,
+              jobId,
+              seq,
+              JSON.stringify(raw),
+            ]);
+          },
+        }),
+      ),
+      { name: `JournalStore contract: ${name}` },
     );
 
     describeActionStoreContract(

@@ -1,0 +1,82 @@
+import { msToTs, type Tables } from '../sql/tables.js';
+
+/**
+ * The journal store's statements. Parameters `$1` scope id, `$2` job id, `$3` lease epoch (or
+ * null) are common to the fenced writes. Every write is one statement: the fence upsert (`f`)
+ * locks the job's head row, checks and raises the fence, and the write only happens when it
+ * passed, so a stale epoch changes nothing.
+ */
+export function journalSql(t: Tables) {
+  const fence = (extraInsert = '', extraValue = '', extraSet = '', returning = '1') => `f AS (
+      INSERT INTO ${t.journalHeads} AS h (scope_id, job_id, lease_epoch${extraInsert}) VALUES ($1, $2, coalesce($3::int8, 0)${extraValue})
+      ON CONFLICT (scope_id, job_id) DO UPDATE SET lease_epoch = greatest(h.lease_epoch, coalesce($3::int8, 0))${extraSet}
+        WHERE $3::int8 IS NULL OR h.lease_epoch <= $3::int8
+      RETURNING ${returning}
+    )`;
+  const insertEntry = `INSERT INTO ${t.journalEntries} (scope_id, job_id, seq, kind, name, status, lease_epoch, record)
+      SELECT $1, $2, $4::int8, $5, $6, $7, $3::int8, $8::jsonb FROM ok`;
+  return {
+    /** Appends seq 0: creates the head (or takes over an empty one made by a fence or shared data). */
+    appendFirst: `WITH ok AS (
+      INSERT INTO ${t.journalHeads} AS h (scope_id, job_id, next_seq, lease_epoch) VALUES ($1, $2, 1, coalesce($3::int8, 0))
+      ON CONFLICT (scope_id, job_id) DO UPDATE SET next_seq = 1, lease_epoch = greatest(h.lease_epoch, coalesce($3::int8, 0))
+        WHERE h.next_seq = 0 AND ($3::int8 IS NULL OR h.lease_epoch <= $3::int8)
+      RETURNING 1
+    ) ${insertEntry}`,
+    /** Appends seq n > 0 when n is the head's next seq and the fence allows it. */
+    appendNext: `WITH ok AS (
+      UPDATE ${t.journalHeads} SET next_seq = next_seq + 1, lease_epoch = greatest(lease_epoch, coalesce($3::int8, 0))
+       WHERE scope_id = $1 AND job_id = $2 AND next_seq = $4::int8 AND ($3::int8 IS NULL OR lease_epoch <= $3::int8)
+      RETURNING 1
+    ) ${insertEntry}`,
+    list: `SELECT seq::text AS seq, record::text AS record FROM ${t.journalEntries}
+      WHERE scope_id = $1 AND job_id = $2 AND seq >= $3::int8 ORDER BY seq LIMIT $4::int8`,
+    head: `SELECT next_seq::text AS next_seq, first_seq::text AS first_seq, lease_epoch::text AS lease_epoch
+      FROM ${t.journalHeads} WHERE scope_id = $1 AND job_id = $2`,
+    fence: `WITH ${fence()} SELECT count(*)::int AS fenced FROM f`,
+    setSharedData: `WITH ${fence()}, w AS (
+      INSERT INTO ${t.sharedData} (scope_id, job_id, key, value)
+      SELECT $1, $2, x.key, x.value FROM f, jsonb_each($4::jsonb) AS x
+      ON CONFLICT (scope_id, job_id, key) DO UPDATE SET value = EXCLUDED.value
+      RETURNING 1
+    ) SELECT count(*)::int AS fenced FROM f`,
+    deleteSharedData: `WITH ${fence()}, w AS (
+      DELETE FROM ${t.sharedData} WHERE scope_id = $1 AND job_id = $2 AND key = ANY($4::text[]) AND EXISTS (SELECT 1 FROM f)
+      RETURNING 1
+    ) SELECT count(*)::int AS fenced FROM f`,
+    getSharedData: `SELECT key, value::text AS value FROM ${t.sharedData} WHERE scope_id = $1 AND job_id = $2 ORDER BY key`,
+    /** `$4` how many entries, `$5` JSON array of values, `$6` epoch ms (record), `$7` epoch ms (column). */
+    appendSharedLog: `WITH ${fence(', log_next', ', $4::int8', ', log_next = h.log_next + $4::int8', 'h.log_next - $4::int8 AS start')}, w AS (
+      INSERT INTO ${t.sharedLog} (scope_id, job_id, idx, at, record)
+      SELECT $1, $2, f.start + x.n - 1, ${msToTs('$7')},
+             jsonb_build_object('schemaVersion', 1, 'jobId', $2::text, 'scopeId', $1::text, 'index', f.start + x.n - 1, 'value', x.v, 'at', $6::numeric)
+        FROM f, jsonb_array_elements($5::jsonb) WITH ORDINALITY AS x(v, n)
+      RETURNING 1
+    ) SELECT start::text AS start FROM f`,
+    listSharedLog: `SELECT idx::text AS idx, record::text AS record FROM ${t.sharedLog}
+      WHERE scope_id = $1 AND job_id = $2 AND idx >= $3::int8 ORDER BY idx LIMIT $4::int8`,
+    /** `$4` epoch ms (column), `$5` JSON array of records. */
+    addDeferredEvents: `WITH ${fence()}, w AS (
+      INSERT INTO ${t.deferredEvents} (scope_id, job_id, created_at, record)
+      SELECT $1, $2, ${msToTs('$4')}, x.e FROM f, jsonb_array_elements($5::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY x.n
+      RETURNING 1
+    ) SELECT count(*)::int AS fenced FROM f`,
+    takeDeferredEvents: `WITH ${fence()}, d AS (
+      DELETE FROM ${t.deferredEvents} WHERE scope_id = $1 AND job_id = $2 AND EXISTS (SELECT 1 FROM f)
+      RETURNING ord, record
+    ) SELECT (SELECT count(*)::int FROM f) AS fenced, (SELECT coalesce(jsonb_agg(record ORDER BY ord), '[]'::jsonb) FROM d)::text AS events`,
+    delete: `WITH e AS (DELETE FROM ${t.journalEntries} WHERE scope_id = $1 AND job_id = $2),
+      s AS (DELETE FROM ${t.sharedData} WHERE scope_id = $1 AND job_id = $2),
+      l AS (DELETE FROM ${t.sharedLog} WHERE scope_id = $1 AND job_id = $2),
+      d AS (DELETE FROM ${t.deferredEvents} WHERE scope_id = $1 AND job_id = $2)
+      DELETE FROM ${t.journalHeads} WHERE scope_id = $1 AND job_id = $2`,
+    prune: `WITH h AS (
+      UPDATE ${t.journalHeads} SET first_seq = greatest(first_seq, least($3::int8, next_seq))
+       WHERE scope_id = $1 AND job_id = $2 RETURNING first_seq
+    ), d AS (
+      DELETE FROM ${t.journalEntries} WHERE scope_id = $1 AND job_id = $2 AND seq < (SELECT first_seq FROM h) RETURNING 1
+    ) SELECT count(*)::int AS pruned FROM d`,
+  };
+}
+
+export type JournalSql = ReturnType<typeof journalSql>;
