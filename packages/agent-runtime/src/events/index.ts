@@ -9,3 +9,4 @@ export {
   type RuntimeEventBase,
   type RuntimeEventInput,
 } from './runtime-event.js';
+export { InMemoryEventBus, type InMemoryEventBusOptions } from './in-memory-event-bus.js';

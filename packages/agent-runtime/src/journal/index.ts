@@ -18,3 +18,4 @@ export {
   type DeferredEventInput,
   type SharedLogRecord,
 } from './journal-records.js';
+export { InMemoryJournalStore, type InMemoryJournalStoreOptions } from './in-memory-journal-store.js';
