@@ -3,3 +3,4 @@ export { PostgresLedgerWriter } from './stores/postgres-ledger-writer.js';
 export { PostgresSignalChannel, type PostgresSignalChannelOptions } from './stores/postgres-signal-channel.js';
 export { PostgresJobStore } from './stores/postgres-job-store.js';
 export { PostgresJournalStore, type PostgresJournalStoreOptions } from './stores/postgres-journal-store.js';
+export { PostgresEventBus, type PostgresEventBusOptions } from './events/postgres-event-bus.js';

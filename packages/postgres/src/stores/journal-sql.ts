@@ -29,8 +29,8 @@ export function journalSql(t: Tables) {
        WHERE scope_id = $1 AND job_id = $2 AND next_seq = $4::int8 AND ($3::int8 IS NULL OR lease_epoch <= $3::int8)
       RETURNING 1
     ) ${insertEntry}`,
-    list: `SELECT seq::text AS seq, record::text AS record FROM ${t.journalEntries}
-      WHERE scope_id = $1 AND job_id = $2 AND seq >= $3::int8 ORDER BY seq LIMIT $4::int8`,
+    list: `SELECT je.seq::text AS seq, je.record::text AS record FROM ${t.journalEntries} AS je
+      WHERE je.scope_id = $1 AND je.job_id = $2 AND je.seq >= $3::int8 ORDER BY je.seq LIMIT $4::int8`,
     head: `SELECT next_seq::text AS next_seq, first_seq::text AS first_seq, lease_epoch::text AS lease_epoch
       FROM ${t.journalHeads} WHERE scope_id = $1 AND job_id = $2`,
     fence: `WITH ${fence()} SELECT count(*)::int AS fenced FROM f`,
@@ -53,8 +53,8 @@ export function journalSql(t: Tables) {
         FROM f, jsonb_array_elements($5::jsonb) WITH ORDINALITY AS x(v, n)
       RETURNING 1
     ) SELECT start::text AS start FROM f`,
-    listSharedLog: `SELECT idx::text AS idx, record::text AS record FROM ${t.sharedLog}
-      WHERE scope_id = $1 AND job_id = $2 AND idx >= $3::int8 ORDER BY idx LIMIT $4::int8`,
+    listSharedLog: `SELECT sl.idx::text AS idx, sl.record::text AS record FROM ${t.sharedLog} AS sl
+      WHERE sl.scope_id = $1 AND sl.job_id = $2 AND sl.idx >= $3::int8 ORDER BY sl.idx LIMIT $4::int8`,
     /** `$4` epoch ms (column), `$5` JSON array of records. */
     addDeferredEvents: `WITH ${fence()}, w AS (
       INSERT INTO ${t.deferredEvents} (scope_id, job_id, created_at, record)

@@ -1,6 +1,7 @@
 import { afterAll, describe } from 'vitest';
-import { describeActionStoreContract, describeJobStoreContract, describeJournalStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
+import { describeActionStoreContract, describeEventBusContract, describeJobStoreContract, describeJournalStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
 import type { BatonDatabase } from '../database.js';
+import { PostgresEventBus } from '../events/postgres-event-bus.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
 import { PostgresJournalStore } from '../stores/postgres-journal-store.js';
@@ -56,6 +57,27 @@ export function describeAllContracts(backend: TestBackend): void {
         }),
       ),
       { name: `JournalStore contract: ${name}` },
+    );
+
+    describeEventBusContract(
+      async () => {
+        const h = await suiteInit(
+          backend,
+          (database) => new PostgresEventBus({ database }),
+          (database) => ({
+            corrupt: async ({ scopeId, jobId, seq, raw }: { scopeId: string; jobId: string; seq: number; raw: unknown }) => {
+              await database.client.query(`UPDATE ${database.tables.events} SET record = $4::jsonb WHERE scope_id = $1 AND job_id = $2 AND seq = $3`, [
+                scopeId,
+                jobId,
+                seq,
+                JSON.stringify(raw),
+              ]);
+            },
+          }),
+        )();
+        return { ...h, bus: h.store, cleanup: () => h.store.close() };
+      },
+      { name: `EventBus contract: ${name}` },
     );
 
     describeActionStoreContract(

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError } from '@baton/llm-client';
+import {
+  CorruptRecordError,
+  EventBus,
+  parseRuntimeEvent,
+  RUNTIME_EVENT_TYPES,
+  type EventHandler,
+  type EventUnsubscribe,
+  type ReplayOptions,
+  type RuntimeEvent,
+  type RuntimeEventInput,
+  type RuntimeEventType,
+  type SubscribeOptions,
+  type SubscriberOverflowPolicy,
+} from '@baton/agent-runtime';
+import type { PostgresConnectionOptions } from '../database.js';
+import type { MigrationResult } from '../migrations/migrate.js';
+import { physicalChannel } from '../notifications/channel-names.js';
+import { checkJsonObject } from '../sql/json-check.js';
+import { msToTs } from '../sql/tables.js';
+import { jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
+import { StoreContext } from '../store-context.js';
+import { LocalSubscribers } from './local-subscribers.js';
+
+export interface PostgresEventBusOptions extends PostgresConnectionOptions {
+  /**
+   * Also deliver events published by other processes (and other buses on the same database):
+   * each publish sends a notification, and a bus with subscribers listens. Default true on a
+   * Postgres server, false on PGlite (one process).
+   */
+  crossProcess?: boolean | undefined;
+  /** Default queue bound of each subscriber. Default 1,000. */
+  maxQueue?: number | undefined;
+  /** Default overflow policy of each subscriber. Default `drop-oldest`. */
+  overflow?: SubscriberOverflowPolicy | undefined;
+  /** Called when a handler throws or rejects and its subscription has no `onError`. */
+  onHandlerError?: ((error: unknown, event: RuntimeEvent) => void) | undefined;
+  now?: (() => number) | undefined;
+  generateId?: (() => string) | undefined;
+}
+
+const TYPES: ReadonlySet<string> = new Set(RUNTIME_EVENT_TYPES);
+/** Events whose JSON is longer than this travel by reference in notifications (Postgres caps payloads at 8000 bytes). */
+const INLINE_PAYLOAD_BYTES = 4000;
+const BUS_CHANNEL = 'baton:events';
+
+interface Notice {
+  o: string;
+  s: string;
+  j: string;
+  q: number | string;
+  r?: unknown;
+}
+
+/**
+ * `EventBus` on Postgres or PGlite. The job's next seq comes from its row in `event_seqs`
+ * (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), so concurrent publishers, in this process or
+ * others, get distinct gapless seqs; the event row and, on a server, a notification are written
+ * by the same statement. Subscribers in this process get an event as soon as its publish
+ * returns, in seq order per job; with `crossProcess`, subscribers of other processes get it
+ * through LISTEN/NOTIFY (best effort: `replay`/`stream({ fromSeq })` fill any hole). History is
+ * kept until `pruneFinished` removes it.
+ */
+export class PostgresEventBus extends EventBus {
+  private readonly ctx: StoreContext;
+  private readonly local: LocalSubscribers;
+  private readonly crossProcess: boolean;
+  private readonly now: () => number;
+  private readonly generateId: () => string;
+  private readonly origin = randomBytes(8).toString('hex');
+  private readonly channel: string;
+  /** Per job, the last publish of this process: publishes of a job complete in seq order. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private remoteChain: Promise<void> = Promise.resolve();
+  private listening: Promise<(() => Promise<void>) | undefined> | undefined;
+  private readonly insertSql: string;
+  private readonly replaySql: string;
+
+  constructor(options: PostgresEventBusOptions) {
+    super();
+    this.ctx = new StoreContext(options);
+    const client = this.ctx.database.client;
+    this.crossProcess = options.crossProcess ?? (client.kind === 'postgres' && client.listen !== undefined);
+    if (this.crossProcess && !client.listen) throw new InvalidArgumentError('crossProcess', 'the SQL client does not support LISTEN');
+    this.local = new LocalSubscribers({ maxQueue: options.maxQueue ?? 1000, overflow: options.overflow ?? 'drop-oldest', onHandlerError: options.onHandlerError });
+    this.now = options.now ?? Date.now;
+    const prefix = `evt_${randomBytes(10).toString('hex')}_`;
+    let n = 0;
+    this.generateId = options.generateId ?? (() => prefix + (++n).toString(36));
+    this.channel = physicalChannel(this.ctx.database.schema, BUS_CHANNEL);
+    const t = this.ctx.tables;
+    const notify = this.crossProcess
+      ? `, pg_notify($8, json_build_object('o', $9::text, 's', $1::text, 'j', $2::text, 'q', e.seq, 'r', CASE WHEN $10::boolean THEN e.record END)::text) AS notified`
+      : '';
+    this.insertSql = `WITH s AS (
+        INSERT INTO ${t.eventSeqs} AS q (scope_id, job_id, last_seq) VALUES ($1, $2, 1)
+        ON CONFLICT (scope_id, job_id) DO UPDATE SET last_seq = q.last_seq + 1
+        RETURNING last_seq
+      ), e AS (
+        INSERT INTO ${t.events} (scope_id, job_id, seq, id, type, session_id, at, record)
+        SELECT $1, $2, s.last_seq, $3, $4, $5, ${msToTs('$6')}, jsonb_set($7::jsonb, '{seq}', to_jsonb(s.last_seq)) FROM s
+        RETURNING seq, record
+      ) SELECT e.seq::text AS seq${notify} FROM e`;
+    this.replaySql = `SELECT ev.seq::text AS seq, ev.record::text AS record FROM ${t.events} AS ev
+      WHERE scope_id = $1 AND job_id = $2 AND ev.seq >= $3::int8 ORDER BY ev.seq LIMIT $4::int8`;
+  }
+
+  setup(): Promise<MigrationResult> {
+    return this.ctx.migrate();
+  }
+
+  migrate(): Promise<MigrationResult> {
+    return this.ctx.migrate();
+  }
+
+  /** Stops delivering, stops listening, and closes the database if this bus opened it. */
+  async close(): Promise<void> {
+    this.local.closeAll();
+    const unlisten = await this.listening?.catch(() => undefined);
+    this.listening = undefined;
+    await unlisten?.();
+    await this.ctx.close();
+  }
+
+  override async publish<K extends RuntimeEventType>(input: RuntimeEventInput<K>): Promise<RuntimeEvent<K>> {
+    const event = this.build(input);
+    const key = `${event.scopeId}\u0000${event.jobId}`;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.insert(event));
+    this.chains.set(key, run);
+    try {
+      const stored = await run;
+      this.local.offer(stored);
+      return stored as RuntimeEvent<K>;
+    } finally {
+      if (this.chains.get(key) === run) this.chains.delete(key);
+    }
+  }
+
+  override subscribe(handler: EventHandler, options: SubscribeOptions = {}): EventUnsubscribe {
+    const unsubscribe = this.local.add(handler, options);
+    if (this.crossProcess) this.listening ??= this.listen();
+    return unsubscribe;
+  }
+
+  override async replay(options: ReplayOptions): Promise<readonly RuntimeEvent[]> {
+    const fromSeq = options.fromSeq ?? 1;
+    if (!Number.isInteger(fromSeq) || fromSeq < 1) throw new InvalidArgumentError('fromSeq', 'must be an integer ≥ 1');
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', 'must be a positive integer');
+    const sql = await this.ctx.sql();
+    const { rows } = await sql.query<{ seq: string; record: string }>(this.replaySql, [options.scopeId, options.jobId, fromSeq, limit ?? null]);
+    return rows.map((row) => loadEvent(parseJsonText(row.record), options, num(row.seq)));
+  }
+
+  /** Validates the input and builds the record (seq filled in by the database). */
+  private build(input: RuntimeEventInput): RuntimeEvent {
+    if (typeof input !== 'object' || input === null || !TYPES.has(input.type)) throw new InvalidArgumentError('event.type', 'not a runtime event type');
+    const { jobId, scopeId } = input;
+    if (typeof jobId !== 'string' || jobId === '') throw new InvalidArgumentError('event.jobId', 'required');
+    if (typeof scopeId !== 'string' || scopeId === '') throw new InvalidArgumentError('event.scopeId', 'required');
+    checkJsonObject(input.data, 'event.data');
+    const raw: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? this.now(), data: input.data };
+    if (input.sessionId !== undefined) raw.sessionId = input.sessionId;
+    if (input.traceId !== undefined) raw.traceId = input.traceId;
+    try {
+      // The same parser that reads it back: an event that would not load is refused now.
+      return parseRuntimeEvent(JSON.parse(JSON.stringify(raw)), { jobId, scopeId, seq: 1 });
+    } catch (error) {
+      if (error instanceof CorruptRecordError) throw new InvalidArgumentError('event', error.issue, error);
+      throw error;
+    }
+  }
+
+  private async insert(event: RuntimeEvent): Promise<RuntimeEvent> {
+    const sql = await this.ctx.sql();
+    const json = jsonParam(event);
+    const params: unknown[] = [event.scopeId, event.jobId, event.id, event.type, event.sessionId ?? null, Math.floor(event.at), json];
+    if (this.crossProcess) params.push(this.channel, this.origin, Buffer.byteLength(json) <= INLINE_PAYLOAD_BYTES);
+    let seq: number;
+    try {
+      const { rows } = await sql.query<{ seq: string }>(this.insertSql, params);
+      seq = num(rows[0]?.seq);
+    } catch (error) {
+      throw mapValueError(error, 'event');
+    }
+    return { ...event, seq };
+  }
+
+  private async listen(): Promise<(() => Promise<void>) | undefined> {
+    const client = this.ctx.database.client;
+    if (!client.listen) return undefined;
+    return client.listen(this.channel, (payload) => {
+      let notice: Notice;
+      try {
+        notice = JSON.parse(payload) as Notice;
+      } catch {
+        return;
+      }
+      if (notice.o === this.origin || this.local.size === 0) return;
+      // Events of other processes are handed over in the order their notifications arrive.
+      this.remoteChain = this.remoteChain.then(() => this.deliverRemote(notice)).catch(() => undefined);
+    });
+  }
+
+  private async deliverRemote(notice: Notice): Promise<void> {
+    const seq = num(notice.q);
+    const ref = { jobId: notice.j, scopeId: notice.s };
+    const event = notice.r !== undefined && notice.r !== null ? loadEvent(notice.r, ref, seq) : (await this.replay({ ...ref, fromSeq: seq, limit: 1 }))[0];
+    if (event && event.seq === seq) this.local.offer(event);
+  }
+}
+
+function loadEvent(raw: unknown, ref: { jobId: string; scopeId: string }, seq: number): RuntimeEvent {
+  const event = parseRuntimeEvent(raw, { jobId: ref.jobId, scopeId: ref.scopeId, seq });
+  if (event.seq !== seq || event.jobId !== ref.jobId || event.scopeId !== ref.scopeId) {
+    throw new CorruptRecordError({ recordType: 'event', recordId: `${ref.jobId}#${seq}`, jobId: ref.jobId, scopeId: ref.scopeId, issue: `stored as seq ${seq} but names ${event.jobId}#${event.seq}` });
+  }
+  return event;
+}
