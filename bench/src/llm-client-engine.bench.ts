@@ -42,7 +42,7 @@ async function overhead(): Promise<void> {
 
   const instant = new InstantModel();
   await add('InstantModel.complete() direct', () => instant.complete());
-  await add('engine.complete(), InstantModel', () => new ExecutionEngine({ provider: instant }).complete(request).then(() => undefined), '');
+  await add('new ExecutionEngine() + complete(), InstantModel', () => new ExecutionEngine({ provider: instant }).complete(request));
   const instantEngine = new ExecutionEngine({ provider: instant });
   await add('engine.complete(), InstantModel (reused engine)', () => instantEngine.complete(request));
 
