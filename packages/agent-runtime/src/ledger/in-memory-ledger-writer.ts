@@ -41,7 +41,7 @@ export class InMemoryLedgerWriter extends LedgerWriter {
   private readonly byJob = new Map<string, EventRow[]>();
   private readonly usage = new Map<string, { tokens: number; cost: number }>();
   private readonly reservations = new Map<string, ReservationRow>();
-  private readonly openByDay = new Map<string, Set<string>>();
+  private readonly openByDay = new Map<string, OpenReservations>();
 
   async append(events: readonly LedgerEvent[]): Promise<void> {
     const parsed = events.map((e, i) => validate(LedgerEventSchema, e, `events.${i}`) as LedgerEvent);
@@ -65,8 +65,8 @@ export class InMemoryLedgerWriter extends LedgerWriter {
     this.reservations.set(r.id, { scopeId: r.scopeId, day: r.day, data: structuredClone(r) });
     const key = r.scopeId + SEP + r.day;
     let open = this.openByDay.get(key);
-    if (!open) this.openByDay.set(key, (open = new Set()));
-    open.add(r.id);
+    if (!open) this.openByDay.set(key, (open = new OpenReservations()));
+    open.add(r.id, r.tokens, r.costNanoUsd, r.expiresAt);
     this.insertEvent({
       schemaVersion: 1,
       id: r.id,
@@ -168,23 +168,62 @@ export class InMemoryLedgerWriter extends LedgerWriter {
   private totals(scopeId: string, day: string, now: number): LedgerTotals {
     const key = scopeId + SEP + day;
     const used = this.usage.get(key) ?? { tokens: 0, cost: 0 };
-    let reservedTokens = 0;
-    let reservedCostNanoUsd = 0;
     const open = this.openByDay.get(key);
-    if (open) {
-      for (const id of open) {
-        const row = this.reservations.get(id);
-        if (!row) continue;
-        const r = parseLedgerReservation(row.data, id);
-        if (r.expiresAt <= now) {
-          open.delete(id); // lapsed: it no longer holds budget, though it can still be settled
-          continue;
-        }
-        reservedTokens += r.tokens;
-        reservedCostNanoUsd += r.costNanoUsd;
+    open?.dropLapsed(now); // a lapsed reservation no longer holds budget, though it can still be settled
+    return { scopeId, day, usedTokens: used.tokens, usedCostNanoUsd: used.cost, reservedTokens: open?.tokens ?? 0, reservedCostNanoUsd: open?.cost ?? 0 };
+  }
+}
+
+/**
+ * The open reservations of one scope and day with their running sums; a min-heap on
+ * `expiresAt` drops lapsed ones in O(log n) as time passes.
+ */
+class OpenReservations {
+  tokens = 0;
+  cost = 0;
+  private readonly live = new Map<string, { tokens: number; cost: number }>();
+  private readonly heap: Array<{ id: string; expiresAt: number }> = [];
+
+  add(id: string, tokens: number, cost: number, expiresAt: number): void {
+    this.live.set(id, { tokens, cost });
+    this.tokens += tokens;
+    this.cost += cost;
+    const heap = this.heap;
+    heap.push({ id, expiresAt });
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.expiresAt <= heap[i]!.expiresAt) break;
+      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      i = parent;
+    }
+  }
+
+  delete(id: string): void {
+    const entry = this.live.get(id);
+    if (!entry) return;
+    this.live.delete(id);
+    this.tokens -= entry.tokens;
+    this.cost -= entry.cost;
+  }
+
+  dropLapsed(now: number): void {
+    const heap = this.heap;
+    while (heap.length > 0 && heap[0]!.expiresAt <= now) {
+      this.delete(heap[0]!.id);
+      const last = heap.pop()!;
+      if (heap.length === 0) break;
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let min = i;
+        if (l < heap.length && heap[l]!.expiresAt < heap[min]!.expiresAt) min = l;
+        if (r < heap.length && heap[r]!.expiresAt < heap[min]!.expiresAt) min = r;
+        if (min === i) break;
+        [heap[min], heap[i]] = [heap[i]!, heap[min]!];
+        i = min;
       }
     }
-    return { scopeId, day, usedTokens: used.tokens, usedCostNanoUsd: used.cost, reservedTokens, reservedCostNanoUsd };
   }
 }
 
