@@ -4,3 +4,4 @@ export { PostgresSignalChannel, type PostgresSignalChannelOptions } from './stor
 export { PostgresJobStore } from './stores/postgres-job-store.js';
 export { PostgresJournalStore, type PostgresJournalStoreOptions } from './stores/postgres-journal-store.js';
 export { PostgresEventBus, type PostgresEventBusOptions } from './events/postgres-event-bus.js';
+export { PostgresJobQueue, type PostgresJobQueueOptions } from './queue/postgres-job-queue.js';

@@ -149,6 +149,8 @@ const initial: Migration = {
       PRIMARY KEY (scope_id, day)
     )`,
 
+    // One row per job that was ever enqueued: `state` is ready, leased, dead_lettered, or done
+    // (acked; the row keeps the job's last epoch so that a later enqueue continues it).
     `CREATE TABLE ${t.queue} (
       scope_id text NOT NULL,
       job_id text COLLATE "C" NOT NULL,
@@ -157,18 +159,21 @@ const initial: Migration = {
       state text NOT NULL,
       enqueued_at timestamptz NOT NULL,
       available_at timestamptz NOT NULL,
+      ord bigserial NOT NULL,
       claims int4 NOT NULL DEFAULT 0,
       epoch int8 NOT NULL DEFAULT 0,
       worker_id text,
       lease_ms int8,
       lease_expires_at timestamptz,
-      requeue boolean NOT NULL DEFAULT false,
+      requeue_priority text,
+      requeue_rank int2,
+      requeue_available_at timestamptz,
       last_failure text,
       dead_letter_reason text,
       dead_lettered_at timestamptz,
       PRIMARY KEY (scope_id, job_id)
     )`,
-    `CREATE INDEX queue_ready ON ${t.queue} (priority_rank, enqueued_at, job_id) WHERE state = 'ready'`,
+    `CREATE INDEX queue_ready ON ${t.queue} (priority_rank, enqueued_at, ord) WHERE state = 'ready'`,
     `CREATE INDEX queue_leased ON ${t.queue} (lease_expires_at) WHERE state = 'leased'`,
     `CREATE INDEX queue_scope_leased ON ${t.queue} (scope_id) WHERE state = 'leased'`,
     `CREATE INDEX queue_dead_lettered ON ${t.queue} (scope_id, dead_lettered_at, job_id) WHERE state = 'dead_lettered'`,

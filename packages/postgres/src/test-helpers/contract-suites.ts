@@ -1,7 +1,8 @@
 import { afterAll, describe } from 'vitest';
-import { describeActionStoreContract, describeEventBusContract, describeJobStoreContract, describeJournalStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
+import { describeActionStoreContract, describeEventBusContract, describeJobQueueContract, describeJobStoreContract, describeJournalStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
 import type { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
+import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
 import { PostgresJournalStore } from '../stores/postgres-journal-store.js';
@@ -78,6 +79,15 @@ export function describeAllContracts(backend: TestBackend): void {
         return { ...h, bus: h.store, cleanup: () => h.store.close() };
       },
       { name: `EventBus contract: ${name}` },
+    );
+
+    let queueDatabase: Promise<BatonDatabase> | undefined;
+    describeJobQueueContract(
+      async ({ now, maxClaims }) => {
+        const database = await (queueDatabase ??= backend.freshDatabase());
+        return { queue: new PostgresJobQueue({ database, now, maxClaims }), cleanup: () => backend.truncate(database) };
+      },
+      { name: `JobQueue contract: ${name}` },
     );
 
     describeActionStoreContract(

@@ -1,0 +1,254 @@
+import { InvalidArgumentError } from '@baton/llm-client';
+import {
+  JOB_PRIORITIES,
+  JobQueue,
+  LeaseLostError,
+  jobPriorityRank,
+  type ClaimOptions,
+  type ClaimResult,
+  type ClaimedJob,
+  type DeadLetteredJob,
+  type EnqueueOptions,
+  type JobPriority,
+  type JobRef,
+  type LeaseRef,
+  type NackResult,
+  type QueueEntry,
+} from '@baton/agent-runtime';
+import type { PostgresConnectionOptions } from '../database.js';
+import type { MigrationResult } from '../migrations/migrate.js';
+import type { SqlExecutor } from '../sql/sql-client.js';
+import { num } from '../sql/values.js';
+import { StoreContext } from '../store-context.js';
+import { queueSql, type QueueSql } from './queue-sql.js';
+
+export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
+  /** Claims after which an unacked job is dead-lettered instead of claimed again. Default 5. */
+  maxClaims?: number | undefined;
+  /** Epoch milliseconds; injectable for tests. Lease times come from this clock, so workers' clocks should agree. */
+  now?: (() => number) | undefined;
+}
+
+/** Advisory lock class serializing claims that apply a per-scope limit (second key: the schema). */
+const PER_SCOPE_CLAIM_LOCK_CLASS = 0x4241_0002;
+const PRIORITIES: ReadonlySet<string> = new Set(JOB_PRIORITIES);
+
+interface Candidate {
+  scope_id: string;
+  job_id: string;
+  priority: JobPriority;
+  claims: number;
+  last_failure: string | null;
+  priority_rank: number;
+  enqueued_ms: string;
+  ord_text: string;
+}
+
+/**
+ * `JobQueue` on Postgres or PGlite. A claim runs in one transaction: leases that ran out become
+ * ready again, ready jobs are read in priority-then-age order with `FOR UPDATE SKIP LOCKED` (so
+ * concurrent claimers never get one job twice and never wait for each other), poison jobs are
+ * dead-lettered, and the chosen rows get the lease and the next epoch. Claims with a
+ * `perScopeLimit` also take a transaction-level advisory lock, so that two of them cannot both
+ * see room for the same scope. Every lease operation is one UPDATE conditioned on the lease
+ * (job, epoch, worker, unexpired); anything else → `LeaseLostError`.
+ */
+export class PostgresJobQueue extends JobQueue {
+  private readonly ctx: StoreContext;
+  private readonly sql: QueueSql;
+  private readonly maxClaims: number;
+  private readonly now: () => number;
+
+  constructor(options: PostgresJobQueueOptions) {
+    super();
+    this.ctx = new StoreContext(options);
+    this.sql = queueSql(this.ctx.tables);
+    this.maxClaims = options.maxClaims ?? 5;
+    if (!Number.isInteger(this.maxClaims) || this.maxClaims < 1) throw new InvalidArgumentError('maxClaims', 'must be a positive integer');
+    this.now = options.now ?? Date.now;
+  }
+
+  setup(): Promise<MigrationResult> {
+    return this.ctx.migrate();
+  }
+
+  migrate(): Promise<MigrationResult> {
+    return this.ctx.migrate();
+  }
+
+  async close(): Promise<void> {
+    await this.ctx.close();
+  }
+
+  override async enqueue(options: EnqueueOptions): Promise<void> {
+    const ref = checkRef(options);
+    const priority = options.priority ?? 'normal';
+    if (!PRIORITIES.has(priority)) throw new InvalidArgumentError('priority', `must be one of ${JOB_PRIORITIES.join(', ')}`);
+    const now = Math.floor(this.now());
+    const availableAt = options.availableAt ?? now;
+    if (!Number.isFinite(availableAt)) throw new InvalidArgumentError('availableAt', 'must be epoch milliseconds');
+    const db = await this.ctx.sql();
+    await db.query(this.sql.enqueue, [ref.scopeId, ref.jobId, priority, jobPriorityRank(priority), now, Math.floor(availableAt)]);
+  }
+
+  override async claim(options: ClaimOptions): Promise<ClaimResult> {
+    if (typeof options?.workerId !== 'string' || options.workerId === '') throw new InvalidArgumentError('workerId', 'required');
+    if (!Number.isFinite(options.leaseMs) || options.leaseMs <= 0) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
+    const limit = options.limit ?? 1;
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError('limit', 'must be a positive integer');
+    const perScope = options.perScopeLimit;
+    if (perScope !== undefined && (!Number.isInteger(perScope) || perScope < 1)) throw new InvalidArgumentError('perScopeLimit', 'must be a positive integer');
+    const leaseMs = Math.ceil(options.leaseMs);
+    const now = Math.floor(this.now());
+    const db = await this.ctx.sql();
+    return db.transaction(async (tx) => {
+      if (perScope !== undefined) {
+        await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [PER_SCOPE_CLAIM_LOCK_CLASS, this.ctx.database.schema]);
+      }
+      await tx.query(this.sql.sweepExpired, [now]);
+      const chosen: Candidate[] = [];
+      const deadLettered: DeadLetteredJob[] = [];
+      const leased = new Map<string, number>();
+      const batchSize = perScope === undefined ? limit + 8 : Math.max(32, limit * 4);
+      let after: [number, string, string] = [-1, '0', '0'];
+      for (;;) {
+        const { rows } = await tx.query<Candidate>(this.sql.candidates, [now, after[0], after[1], after[2], batchSize]);
+        if (perScope !== undefined) await this.countLeased(tx, rows, leased);
+        for (const row of rows) {
+          if (chosen.length >= limit) break;
+          if (row.claims >= this.maxClaims) {
+            deadLettered.push(await this.deadLetter(tx, row, now));
+            continue;
+          }
+          if (perScope !== undefined) {
+            const inScope = leased.get(row.scope_id) ?? 0;
+            if (inScope >= perScope) continue;
+            leased.set(row.scope_id, inScope + 1);
+          }
+          chosen.push(row);
+        }
+        const last = rows[rows.length - 1];
+        if (chosen.length >= limit || rows.length < batchSize || !last) break;
+        after = [last.priority_rank, last.enqueued_ms, last.ord_text];
+      }
+      if (chosen.length === 0) return { jobs: [], deadLettered };
+      const leaseExpiresAt = now + leaseMs;
+      const { rows } = await tx.query<{ scope_id: string; job_id: string; priority: JobPriority; claims: number; epoch_text: string }>(this.sql.lease, [
+        chosen.map((c) => c.scope_id),
+        chosen.map((c) => c.job_id),
+        options.workerId,
+        leaseMs,
+        leaseExpiresAt,
+      ]);
+      const byKey = new Map(rows.map((r) => [`${r.scope_id}\u0000${r.job_id}`, r]));
+      const jobs: ClaimedJob[] = [];
+      for (const c of chosen) {
+        const r = byKey.get(`${c.scope_id}\u0000${c.job_id}`);
+        if (!r) continue;
+        jobs.push({ jobId: r.job_id, scopeId: r.scope_id, workerId: options.workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims });
+      }
+      return { jobs, deadLettered };
+    });
+  }
+
+  override async heartbeat(lease: LeaseRef & { leaseMs?: number | undefined }): Promise<{ leaseExpiresAt: number }> {
+    if (lease.leaseMs !== undefined && !(Number.isFinite(lease.leaseMs) && lease.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
+    const { rows } = await this.onLease(lease, this.sql.heartbeat, [lease.leaseMs === undefined ? null : Math.ceil(lease.leaseMs)]);
+    return { leaseExpiresAt: num((rows[0] as { lease_expires_ms: string }).lease_expires_ms) };
+  }
+
+  override async ack(lease: LeaseRef): Promise<void> {
+    await this.onLease(lease, this.sql.ack, [this.ctx.tables.queue]);
+  }
+
+  override async nack(lease: LeaseRef & { retryDelayMs?: number | undefined; reason?: string | undefined }): Promise<NackResult> {
+    const delay = lease.retryDelayMs ?? 0;
+    if (!Number.isFinite(delay) || delay < 0) throw new InvalidArgumentError('retryDelayMs', 'must be a number ≥ 0');
+    const { rows, now } = await this.onLease(lease, this.sql.nack, [lease.reason ?? 'nacked', this.maxClaims, Math.ceil(delay)]);
+    const row = rows[0] as { state: string; priority: JobPriority; claims: number; dead_letter_reason: string; available_ms: string };
+    if (row.state === 'dead_lettered') {
+      return { status: 'dead_lettered', deadLettered: { jobId: lease.jobId, scopeId: lease.scopeId, priority: row.priority, claims: row.claims, reason: row.dead_letter_reason, at: now } };
+    }
+    return { status: 'retry_scheduled', availableAt: num(row.available_ms) };
+  }
+
+  override async release(lease: LeaseRef & { delayMs?: number | undefined }): Promise<void> {
+    const delay = lease.delayMs ?? 0;
+    if (!Number.isFinite(delay) || delay < 0) throw new InvalidArgumentError('delayMs', 'must be a number ≥ 0');
+    await this.onLease(lease, this.sql.release, [Math.ceil(delay)]);
+  }
+
+  override async remove(ref: JobRef): Promise<boolean> {
+    const r = checkRef(ref);
+    const db = await this.ctx.sql();
+    return (await db.query(this.sql.remove, [r.scopeId, r.jobId])).rowCount > 0;
+  }
+
+  override async get(ref: JobRef): Promise<QueueEntry | undefined> {
+    const r = checkRef(ref);
+    const db = await this.ctx.sql();
+    const { rows } = await db.query<Record<string, string | number | null>>(this.sql.get, [r.scopeId, r.jobId]);
+    const row = rows[0];
+    if (!row || row.state === 'done') return undefined;
+    return {
+      jobId: String(row.job_id),
+      scopeId: String(row.scope_id),
+      priority: row.priority as JobPriority,
+      state: row.state as QueueEntry['state'],
+      enqueuedAt: num(row.enqueued_ms),
+      availableAt: num(row.available_ms),
+      claims: num(row.claims),
+      epoch: num(row.epoch_text),
+      workerId: row.worker_id === null ? undefined : String(row.worker_id),
+      leaseExpiresAt: row.lease_expires_ms === null ? undefined : num(row.lease_expires_ms),
+      lastFailure: row.last_failure === null ? undefined : String(row.last_failure),
+      deadLetterReason: row.dead_letter_reason === null ? undefined : String(row.dead_letter_reason),
+    };
+  }
+
+  override async listDeadLettered(options: { scopeId: string; limit?: number | undefined }): Promise<readonly DeadLetteredJob[]> {
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', 'must be a positive integer');
+    const db = await this.ctx.sql();
+    const { rows } = await db.query<{ scope_id: string; job_id: string; priority: JobPriority; claims: number; dead_letter_reason: string; dead_lettered_ms: string }>(
+      this.sql.listDeadLettered,
+      [options.scopeId, limit ?? null],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, scopeId: r.scope_id, priority: r.priority, claims: r.claims, reason: r.dead_letter_reason, at: num(r.dead_lettered_ms) }));
+  }
+
+  /** Runs a statement conditioned on the lease; when it changed nothing, says why with `LeaseLostError`. */
+  private async onLease(lease: LeaseRef, text: string, extra: unknown[]): Promise<{ rows: Record<string, unknown>[]; now: number }> {
+    const ref = checkRef(lease);
+    if (!Number.isInteger(lease.epoch)) throw new InvalidArgumentError('epoch', 'must be an integer');
+    const now = Math.floor(this.now());
+    const db = await this.ctx.sql();
+    const result = await db.query(text, [ref.scopeId, ref.jobId, lease.epoch, lease.workerId, now, ...extra]);
+    if (result.rowCount > 0) return { rows: result.rows, now };
+    const current = await this.get(ref);
+    const lost = (reason: string, currentEpoch?: number) => new LeaseLostError({ jobId: ref.jobId, leaseEpoch: lease.epoch, workerId: lease.workerId, currentEpoch, reason });
+    if (!current) throw lost('the job is not in the queue');
+    if (current.state !== 'leased' || current.epoch !== lease.epoch || current.workerId !== lease.workerId) throw lost('the job was claimed again or released', current.epoch);
+    throw lost('the lease expired', current.epoch);
+  }
+
+  private async countLeased(tx: SqlExecutor, rows: readonly Candidate[], leased: Map<string, number>): Promise<void> {
+    const scopes = [...new Set(rows.map((r) => r.scope_id))].filter((s) => !leased.has(s));
+    if (scopes.length === 0) return;
+    for (const s of scopes) leased.set(s, 0);
+    const { rows: counts } = await tx.query<{ scope_id: string; leased: number }>(this.sql.leasedPerScope, [scopes]);
+    for (const c of counts) leased.set(c.scope_id, num(c.leased));
+  }
+
+  private async deadLetter(tx: SqlExecutor, row: Candidate, now: number): Promise<DeadLetteredJob> {
+    const reason = `claimed ${row.claims} times without completing (maxClaims ${this.maxClaims}); last: ${row.last_failure ?? 'unknown'}`;
+    await tx.query(this.sql.deadLetter, [row.scope_id, row.job_id, row.claims, reason, now]);
+    return { jobId: row.job_id, scopeId: row.scope_id, priority: row.priority, claims: row.claims, reason, at: now };
+  }
+}
+
+function checkRef<T extends JobRef>(ref: T): T {
+  if (typeof ref?.jobId !== 'string' || ref.jobId === '') throw new InvalidArgumentError('jobId', 'required');
+  if (typeof ref.scopeId !== 'string' || ref.scopeId === '') throw new InvalidArgumentError('scopeId', 'required');
+  return ref;
+}
