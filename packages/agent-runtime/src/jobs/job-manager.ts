@@ -122,9 +122,10 @@ export class JobManager {
   }
 
   /** waiting_for_action → running, in the process that resumes it. */
-  resume(options: TransitionOptions & { actionId?: string | undefined }): Promise<JobRecord> {
-    return this.#transition(options, 'running', () => ({
-      changes: {},
+  resume(options: TransitionOptions & { actionId?: string | undefined; lease?: { owner: string; epoch: number; expiresAt: number } | undefined }): Promise<JobRecord> {
+    const { lease } = options;
+    return this.#transition(options, 'running', (job) => ({
+      changes: lease ? { leaseOwner: lease.owner, leaseEpoch: Math.max(lease.epoch, job.leaseEpoch), leaseExpiresAt: lease.expiresAt } : {},
       event: (_j, from) => ({ type: 'job.resumed', data: { from, reason: options.reason, actionId: options.actionId } }),
     }), ['waiting_for_action']);
   }

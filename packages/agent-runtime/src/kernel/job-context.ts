@@ -184,7 +184,7 @@ export class JobContext {
       'model',
       options.name ?? model,
       async ({ key }) => {
-        const call: EngineCallOptions = { context: this.requestContext, signal: this.signal, idempotencyKey: key, ...options.engineOptions };
+        const call: EngineCallOptions = { context: this.requestContext, signal: this.signal, ...options.engineOptions };
         return this.init.modelGate.run({ ctx: this, stepId, stepKey: key, model, request: spec }, async () => {
           if (!options.stream) return engine.complete(spec, call);
           const stream = engine.stream(spec, call);
@@ -309,7 +309,7 @@ function serialize(error: unknown): { code: string; message: string; retryable: 
  * What identifies a model call for divergence checks without hashing a whole (growing)
  * conversation at every step: the model, the number of messages and the last one.
  */
-export function modelInputDigest(messages: readonly Message[], model: string): JsonObject {
+export function modelInputDigest(messages: readonly Message[], model: string): string {
   const last = messages[messages.length - 1];
-  return { model, count: messages.length, last: last ? (JSON.parse(JSON.stringify(last)) as JsonObject) : null };
+  return `${model}\u0000${messages.length}\u0000${last?.role ?? ''}\u0000${last?.content ?? ''}`;
 }

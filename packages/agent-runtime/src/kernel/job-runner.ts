@@ -1,6 +1,7 @@
 import { BatonError, TimeoutError, type ModelExecutor } from '@baton/llm-client';
 import type { ActionManager } from '../actions/action-manager.js';
 import { JobEndedError, UnknownWorkflowError } from '../errors/kernel-errors.js';
+import { LeaseLostError } from '../errors/store-errors.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JsonValue } from '../jobs/json-value.js';
@@ -36,13 +37,15 @@ export interface JobRunnerDeps {
   resolveWorkflow: (job: JobRecord) => Workflow | undefined;
   onActionRequired: (info: { actionId: string; resumeToken: string; jobId: string; stepKey: string }) => void;
   onError: (error: unknown) => void;
+  /** Recorded in the job's history as the reason of its start/resume. */
+  hostId: string;
 }
 
 /** How a run of a job ended. */
 export type RunOutcome =
   | { status: 'completed'; job: JobRecord }
   | { status: 'waiting_for_action'; job: JobRecord }
-  | { status: 'failed' | 'cancelled' | 'interrupted'; job: JobRecord | undefined; error: BatonError; previousContext?: PreviousContext | undefined };
+  | { status: 'failed' | 'cancelled' | 'interrupted' | 'lease_lost' | 'handed_back'; job: JobRecord | undefined; error: BatonError; previousContext?: PreviousContext | undefined };
 
 /** One job running in this process. */
 export interface ActiveRun {
@@ -60,29 +63,51 @@ export interface ActiveRun {
  * cancelled or interrupted — replaying its journal first, retrying retryable failures from the
  * last checkpoint, and recording the outcome on the job.
  */
-export function startRun(deps: JobRunnerDeps, job: JobRecord, mode: 'start' | 'resume', options: { timeoutMs?: number | undefined } = {}): ActiveRun {
+/** A worker's lease on the job: journal writes are fenced by its epoch. */
+export interface RunLease {
+  owner: string;
+  epoch: number;
+  expiresAt: number;
+}
+
+/** How a run takes the job: a queued job starts, a waiting one resumes, a stale running one is taken over. */
+export type RunMode = 'start' | 'resume' | 'takeover';
+
+export function startRun(deps: JobRunnerDeps, job: JobRecord, mode: RunMode, options: { timeoutMs?: number | undefined; lease?: RunLease | undefined } = {}): ActiveRun {
   const controller = new AbortController();
   const partials = new Map<string, string>();
-  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs);
+  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease);
   return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials };
 }
 
 async function runLoop(
   deps: JobRunnerDeps,
   initial: JobRecord,
-  mode: 'start' | 'resume',
+  mode: RunMode,
   controller: AbortController,
   partials: Map<string, string>,
   timeoutMs: number | undefined,
+  lease: RunLease | undefined,
 ): Promise<RunOutcome> {
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
+  const leaseEpoch = lease?.epoch;
   let job: JobRecord;
   try {
-    job = mode === 'start' ? await deps.jobs.start(ref) : await deps.jobs.resume(ref);
+    if (lease) await deps.journal.fence({ ...ref, leaseEpoch: lease.epoch });
+    if (mode === 'takeover') {
+      // The previous holder died or lost its lease while the job ran: hand it back, then start it here.
+      await deps.jobs.requeue({ ...ref, reason: `lease of ${initial.leaseOwner ?? 'a previous worker'} expired` });
+    }
+    job =
+      mode === 'resume'
+        ? await deps.jobs.resume({ ...ref, reason: `resumed on ${deps.hostId}`, lease })
+        : await deps.jobs.start({ ...ref, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease });
   } catch (error) {
     // Another host or run got there first (or the job was cancelled meanwhile): nothing to do.
     return { status: 'cancelled', job: undefined, error: asBatonError(error) };
   }
+  // Under a lease, every later change of the job checks that the lease is still ours.
+  deps = { ...deps, jobs: fencedJobs(deps.jobs, lease) };
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new StopSignal({ kind: 'deadline' })), timeoutMs);
   const events = new EventEmitterChain(deps.events, { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, traceId: traceOf(job) }, deps.onError);
   try {
@@ -94,7 +119,7 @@ async function runLoop(
     const previousContext = job.metadata['previousContext'] as PreviousContext | undefined;
 
     for (let attempt = 1; ; attempt++) {
-      const journal = await StepJournal.load(deps.journal, ref);
+      const journal = await StepJournal.load(deps.journal, ref, leaseEpoch);
       const ctx = new JobContext({
         job,
         journal,
@@ -104,7 +129,7 @@ async function runLoop(
         engine: deps.engine,
         modelGate: deps.gate,
         signal: controller.signal,
-        leaseEpoch: undefined,
+        leaseEpoch,
         previousContext,
         now: deps.now,
         onActionRequired: deps.onActionRequired,
@@ -126,6 +151,7 @@ async function runLoop(
           const waiting = await deps.jobs.markWaiting({ ...ref, reason: 'waiting for an action' });
           return { status: 'waiting_for_action', job: waiting };
         }
+        if (BatonError.isInstance(error) && error.code === 'lease_lost') throw error;
         const stop = controller.signal.aborted ? stopOf(controller.signal.reason) : undefined;
         if (stop) return await finishStopped(deps, events, job, stop, journal, partials);
         const retryable = BatonError.isInstance(error) && error.retryable;
@@ -144,6 +170,10 @@ async function runLoop(
       }
     }
   } catch (error) {
+    if (BatonError.isInstance(error) && error.code === 'lease_lost') {
+      // Another worker holds the job: this run stops without writing anything more.
+      return { status: 'lease_lost', job: undefined, error };
+    }
     deps.onError(error);
     return { status: 'failed', job: undefined, error: asBatonError(error) };
   } finally {
@@ -168,6 +198,15 @@ async function finishStopped(
 ): Promise<RunOutcome> {
   const ref = { jobId: job.id, scopeId: job.scopeId };
   await events.flush();
+  if (stop.kind === 'lease-lost') {
+    // Another worker holds the job now: write nothing more.
+    return { status: 'lease_lost', job: undefined, error: new JobEndedError(job.id, 'cancelled', 'lease lost to another worker') };
+  }
+  if (stop.kind === 'shutdown') {
+    // Hand the job back: any kernel or worker continues it from its journal.
+    const requeued = await deps.jobs.requeue({ ...ref, reason: `${deps.hostId} shut down` });
+    return { status: 'handed_back', job: requeued, error: new JobEndedError(job.id, 'cancelled', 'handed back at shutdown') };
+  }
   await deps.actions.cancelJobActions(ref).catch(() => undefined);
   switch (stop.kind) {
     case 'deadline': {
@@ -185,10 +224,9 @@ async function finishStopped(
       const interrupted = await deps.jobs.markInterrupted({ ...ref, byJobId: stop.byJobId, reason: 'interrupted by a newer message', result: { interrupted: previousContext } });
       return { status: 'interrupted', job: interrupted, error: new JobEndedError(job.id, 'interrupted', 'interrupted by a newer message'), previousContext };
     }
-    case 'cancel':
-    case 'shutdown': {
-      const cancelled = await deps.jobs.cancel({ ...ref, reason: stop.kind === 'cancel' ? (stop.reason ?? 'cancelled') : 'kernel shut down' });
-      return { status: 'cancelled', job: cancelled, error: new JobEndedError(job.id, 'cancelled', stop.kind === 'cancel' ? (stop.reason ?? 'cancelled') : 'kernel shut down') };
+    case 'cancel': {
+      const cancelled = await deps.jobs.cancel({ ...ref, reason: stop.reason ?? 'cancelled' });
+      return { status: 'cancelled', job: cancelled, error: new JobEndedError(job.id, 'cancelled', stop.reason ?? 'cancelled') };
     }
   }
 }
@@ -206,6 +244,31 @@ function shorten(value: JsonValue): JsonValue {
   const text = JSON.stringify(value);
   if (text.length <= 2000) return value;
   return `${text.slice(0, 2000)}…`;
+}
+
+const FENCED_TRANSITIONS = new Set(['complete', 'markWaiting', 'fail', 'cancel', 'markInterrupted', 'requeue']);
+
+/**
+ * The job manager as a leased run uses it: each transition first checks that the job still
+ * carries the run's lease epoch, and writes only if the job has not changed since (its
+ * version), so a worker that lost its lease can never overwrite the new holder's state.
+ */
+function fencedJobs(jobs: JobManager, lease: RunLease | undefined): JobManager {
+  if (!lease) return jobs;
+  return new Proxy(jobs, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (typeof prop !== 'string' || !FENCED_TRANSITIONS.has(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
+      return async (options: { jobId: string; scopeId: string }) => {
+        const current = await target.get(options);
+        if (!current || current.leaseEpoch !== lease.epoch) {
+          throw new LeaseLostError({ jobId: options.jobId, leaseEpoch: lease.epoch, currentEpoch: current?.leaseEpoch, workerId: lease.owner });
+        }
+        return (value as (o: unknown) => unknown).call(target, { ...options, expectedVersion: current.version });
+      };
+    },
+  });
 }
 
 function stopOf(reason: unknown): StopReason | undefined {

@@ -49,7 +49,9 @@ export function journalMiddleware({ ctx, parentStepId, gate, partials }: Journal
                     }
                     emit(event);
                   };
-            const response = await next({ ...call, emit: forward, idempotencyKey: key } as typeof call);
+            // The journal makes the call once per step; an engine-level idempotency key would only cache
+            // responses in memory (and `jobId:callIndex` repeats across agent runs of one job).
+            const response = await next({ ...call, emit: forward, idempotencyKey: undefined } as typeof call);
             partials.delete(stepId);
             return response;
           }),

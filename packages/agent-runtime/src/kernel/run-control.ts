@@ -12,7 +12,8 @@ export type StopReason =
   | { kind: 'cancel'; reason?: string | undefined }
   | { kind: 'interrupt'; byJobId?: string | undefined; strategy: 'interrupt' | 'rollback' }
   | { kind: 'deadline' }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  | { kind: 'lease-lost' };
 
 /** The abort reason the kernel uses, so that the run can tell why it was stopped. */
 export class StopSignal extends Error {

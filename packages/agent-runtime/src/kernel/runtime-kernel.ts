@@ -17,11 +17,13 @@ import type { ActionRecord, ActionStore } from '../ports/action-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JobPage, JobStore, ListJobsOptions } from '../ports/job-store.js';
 import type { JournalStore } from '../ports/journal-store.js';
-import type { SignalChannel } from '../ports/signal-channel.js';
+import { signalChannelName, type Signal, type SignalChannel } from '../ports/signal-channel.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import { Worker, type WorkerHost, type WorkerOptions } from './worker.js';
 import { agentWorkflow } from './agent-workflow.js';
 import { ExecutionHandle, type HandleHost, type JobResult } from './execution-handle.js';
 import { ExecutionRequestSchema, type ExecutionRequest, type InterruptionStrategy } from './execution-request.js';
-import { buildPreviousContext, startRun, type ActiveRun, type RetryPolicy, type RunOutcome, type Workflow } from './job-runner.js';
+import { buildPreviousContext, startRun, type ActiveRun, type RetryPolicy, type RunLease, type RunMode, type RunOutcome, type Workflow } from './job-runner.js';
 import { ModelGate, type KernelPolicy } from './model-gate.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { StopSignal, type PreviousContext } from './run-control.js';
@@ -46,6 +48,11 @@ export interface RuntimeKernelOptions {
   /** Named workflows, chosen by `ExecutionRequest.workflow`. Every host that may resume a job needs its workflow. */
   workflows?: Record<string, Workflow>;
   stores?: Partial<RuntimeStores>;
+  /**
+   * With a queue, `execute` and `resume` enqueue jobs instead of running them here, and workers
+   * (`startWorker`, on any host over the same stores) claim and run them under a lease.
+   */
+  queue?: JobQueue;
   policy?: KernelPolicy;
   /** Scope budgets: every model call reserves against it and settles with the real usage. */
   ledger?: Ledger;
@@ -54,6 +61,8 @@ export interface RuntimeKernelOptions {
   retry?: Partial<RetryPolicy>;
   /** What a busy session does with a new request that names no strategy (default `reject`). */
   sessionStrategy?: InterruptionStrategy;
+  /** Names this process in job history (`started on <hostId>`); default `host-<pid>`. */
+  hostId?: string;
   /** Receives the resume token of every action a job creates (it is not stored, only its hash). */
   onActionRequired?: (info: { actionId: string; resumeToken: string; jobId: string; stepKey: string }) => void;
   /** Errors in the background (an event that could not be published, a run that crashed). */
@@ -97,6 +106,9 @@ export class RuntimeKernel implements HandleHost {
   /** Jobs cancelled here whose `result()` must reject at once. */
   private readonly cancelled = new Map<string, JobEndedError>();
   private closed = false;
+  readonly hostId: string;
+  readonly queue: JobQueue | undefined;
+  private readonly workers = new Set<Worker>();
 
   private constructor(options: RuntimeKernelOptions) {
     const stores = options.stores ?? {};
@@ -127,6 +139,8 @@ export class RuntimeKernel implements HandleHost {
     this.sessionStrategy = options.sessionStrategy ?? 'reject';
     this.onActionRequired = options.onActionRequired;
     this.onError = options.onError ?? (() => {});
+    this.hostId = options.hostId ?? `host-${process.pid}`;
+    this.queue = options.queue;
   }
 
   static create(options: RuntimeKernelOptions = {}): RuntimeKernel {
@@ -210,6 +224,8 @@ export class RuntimeKernel implements HandleHost {
       this.sessionQueues.set(key, queue);
       // The active job may have ended while this one was being created.
       if (!this.sessions.has(key)) this.startNextInSession(job.scopeId, req.sessionId);
+    } else if (this.queue) {
+      await this.enqueue(job);
     } else {
       this.launch(job, 'start');
     }
@@ -235,7 +251,8 @@ export class RuntimeKernel implements HandleHost {
   async resumeJob(jobId: string, scopeId: string): Promise<ExecutionHandle | undefined> {
     const job = await this.stores.jobs.get({ jobId, scopeId });
     if (!job || job.status !== 'waiting_for_action') return job ? new ExecutionHandle(this, job, false) : undefined;
-    this.launch(job, 'resume');
+    if (this.queue) await this.enqueue(job);
+    else this.launch(job, 'resume');
     return new ExecutionHandle(this, job, false);
   }
 
@@ -282,7 +299,7 @@ export class RuntimeKernel implements HandleHost {
     if (!job || isTerminalJobStatus(job.status)) return job;
     if (job.status === 'running') {
       // Running on another host: ask it to stop.
-      await this.stores.signals.publish('baton:job.cancelled', { schemaVersion: 1, kind: 'job.cancelled', scopeId, subjectId: jobId, at: this.now() } as never).catch(this.onError);
+      await this.stores.signals.publish(signalChannelName({ kind: 'job.cancelled' }), { schemaVersion: 1, kind: 'job.cancelled', scopeId, subjectId: jobId, at: this.now() }).catch(this.onError);
       return job;
     }
     await this.actions.cancelJobActions({ jobId, scopeId }).catch(this.onError);
@@ -313,10 +330,47 @@ export class RuntimeKernel implements HandleHost {
     return this.waitFor(jobId, scopeId, true);
   }
 
-  /** Stops taking work, cancels the jobs running here, and waits for them to unwind. */
-  async close(): Promise<void> {
+  /**
+   * Starts a worker that claims jobs from the kernel's queue and runs them here under a lease.
+   * Any number of kernels on any hosts can run workers over the same stores and queue.
+   */
+  async startWorker(options: WorkerOptions = {}): Promise<Worker> {
+    this.assertOpen();
+    const queue = this.queue;
+    if (!queue) throw new InvalidArgumentError('queue', 'startWorker needs a kernel created with a queue');
+    const host: WorkerHost = {
+      hostId: this.hostId,
+      queue,
+      loadJob: (jobId, scopeId) => this.stores.jobs.get({ jobId, scopeId }),
+      launchLeased: (job, mode, lease) => this.launch(job, mode, lease),
+      markDeadLettered: async (jobId, scopeId, reason, claims) => {
+        const job = await this.stores.jobs.get({ jobId, scopeId });
+        if (job && !isTerminalJobStatus(job.status)) await this.jobs.markDeadLettered({ jobId, scopeId, reason, claims });
+      },
+      onWake: async (handler) => {
+        const offs = await Promise.all([
+          this.stores.signals.subscribe(signalChannelName({ kind: 'job.enqueued' }), () => handler()),
+          this.stores.signals.subscribe(signalChannelName({ kind: 'job.cancelled' }), (sig) => this.onStopSignal(sig, 'cancel')),
+          this.stores.signals.subscribe(signalChannelName({ kind: 'job.interrupted' }), (sig) => this.onStopSignal(sig, 'interrupt')),
+        ]);
+        return async () => {
+          await Promise.all(offs.map((off) => off()));
+        };
+      },
+      onError: this.onError,
+    };
+    const worker = new Worker(host, options);
+    await worker.start();
+    this.workers.add(worker);
+    return worker;
+  }
+
+  /** Stops the workers (handing back what they could not finish), cancels jobs running here, and waits for them. */
+  async close(options: { deadlineMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.workers].map((w) => w.stop({ deadlineMs: options.deadlineMs ?? 0 })));
+    this.workers.clear();
     const runs = [...this.active.values()];
     for (const run of runs) run.controller.abort(new StopSignal({ kind: 'shutdown' }));
     await Promise.allSettled(runs.map((r) => r.done));
@@ -336,8 +390,7 @@ export class RuntimeKernel implements HandleHost {
       const job = await this.stores.jobs.get({ jobId, scopeId });
       if (!job) throw new InvalidArgumentError('jobId', `no job '${jobId}' in scope '${scopeId}'`);
       const resting = isTerminalJobStatus(job.status) || (orPaused && job.status === 'waiting_for_action');
-      if (resting && !this.active.has(jobId)) return job;
-      if (resting && orPaused && job.status === 'waiting_for_action' && !this.active.has(jobId)) return job;
+      if (resting) return job;
       await this.nextChange(jobId, scopeId);
     }
   }
@@ -357,7 +410,9 @@ export class RuntimeKernel implements HandleHost {
       const set = this.waiters.get(jobId) ?? new Set();
       set.add(finish);
       this.waiters.set(jobId, set);
-      if (!this.active.has(jobId)) {
+      // A job running here settles locally; one that may run elsewhere (another kernel resumed
+      // it, or workers share a queue) is followed on the event bus.
+      if (!this.active.has(jobId) || this.queue) {
         const unsubscribe = this.stores.events.subscribe(
           (e) => {
             if (TERMINAL_JOB_EVENT_TYPES.has(e.type) || e.type === 'job.waiting') {
@@ -383,8 +438,9 @@ export class RuntimeKernel implements HandleHost {
     for (const fn of set) fn();
   }
 
-  private launch(job: JobRecord, mode: 'start' | 'resume'): void {
-    if (this.active.has(job.id)) return;
+  private launch(job: JobRecord, mode: RunMode, lease?: RunLease): ActiveRun {
+    const existing = this.active.get(job.id);
+    if (existing) return existing;
     const timeoutSeconds = job.metadata['timeoutSeconds'];
     const run = startRun(
       {
@@ -407,10 +463,11 @@ export class RuntimeKernel implements HandleHost {
           }
         },
         onError: this.onError,
+        hostId: this.hostId,
       },
       job,
       mode,
-      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined },
+      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease },
     );
     this.active.set(job.id, run);
     const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;
@@ -422,6 +479,25 @@ export class RuntimeKernel implements HandleHost {
         this.onRunEnd(run, undefined, skey);
       },
     );
+    return run;
+  }
+
+  /** Puts a job on the queue and wakes idle workers on every host. */
+  private async enqueue(job: JobRecord): Promise<void> {
+    await this.queue!.enqueue({ jobId: job.id, scopeId: job.scopeId, priority: job.priority });
+    const signal: Signal = { schemaVersion: 1, kind: 'job.enqueued', scopeId: job.scopeId, subjectId: job.id, at: this.now() };
+    await this.stores.signals.publish(signalChannelName({ kind: 'job.enqueued' }), signal).catch(this.onError);
+  }
+
+  /** A cancel or interrupt requested on another host for a job running here. */
+  private onStopSignal(signal: Signal, kind: 'cancel' | 'interrupt'): void {
+    const run = this.active.get(signal.subjectId);
+    if (!run || run.scopeId !== signal.scopeId) return;
+    if (kind === 'cancel') run.controller.abort(new StopSignal({ kind: 'cancel', reason: 'cancelled from another host' }));
+    else {
+      const data = signal.data as { strategy?: string; byJobId?: string } | undefined;
+      run.controller.abort(new StopSignal({ kind: 'interrupt', strategy: data?.strategy === 'rollback' ? 'rollback' : 'interrupt', byJobId: data?.byJobId }));
+    }
   }
 
   private onRunEnd(run: ActiveRun, _outcome: RunOutcome | undefined, skey: string | undefined): void {
@@ -467,8 +543,10 @@ export class RuntimeKernel implements HandleHost {
     }
     if (job.status === 'running') {
       // On another host: ask it to stop; it records the partial results it had.
-      await this.stores.signals.publish('baton:job.interrupted', { schemaVersion: 1, kind: 'job.interrupted', scopeId: job.scopeId, subjectId: job.id, at: this.now(), data: { strategy, byJobId } } as never).catch(this.onError);
-      return undefined;
+      await this.stores.signals.publish(signalChannelName({ kind: 'job.interrupted' }), { schemaVersion: 1, kind: 'job.interrupted', scopeId: job.scopeId, subjectId: job.id, at: this.now(), data: { strategy, byJobId } }).catch(this.onError);
+      // Wait (bounded) for that host to record what the job had achieved.
+      const ended = await Promise.race([this.waitFor(job.id, job.scopeId, false).catch(() => undefined), delay(5_000)]);
+      return (ended?.result as { interrupted?: PreviousContext } | undefined)?.interrupted;
     }
     // Waiting for an action, or queued: nothing runs; its journal is what it achieved.
     const ref = { jobId: job.id, scopeId: job.scopeId };
@@ -496,6 +574,10 @@ function endedError(job: JobRecord): JobEndedError {
   const status = job.status === 'cancelled' || job.status === 'interrupted' || job.status === 'dead_lettered' ? job.status : 'failed';
   const message = job.error?.message ?? (status === 'failed' ? `ended as ${job.status}` : status);
   return new JobEndedError(job.id, status, message, job.error?.code);
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref?.());
 }
 
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryActionStore } from '../actions/in-memory-action-store.js';
+import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
+import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
+import { InMemoryJobQueue } from '../jobs/in-memory-job-queue.js';
+import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
+import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import { RuntimeKernel, type RuntimeStores } from './runtime-kernel.js';
+import type { Workflow } from './job-runner.js';
+
+const scope = { scopeId: 'tenant-a', principalId: 'alice' };
+
+function stores(): RuntimeStores {
+  return { jobs: new InMemoryJobStore(), journal: new InMemoryJournalStore(), events: new InMemoryEventBus(), actions: new InMemoryActionStore(), signals: new InMemorySignalChannel() };
+}
+
+/** A queue whose heartbeats never arrive: the worker behind it looks dead to everyone else. */
+function silentHeartbeats(queue: JobQueue): JobQueue {
+  return new Proxy(queue, {
+    get(target, prop, receiver) {
+      if (prop === 'heartbeat') return () => new Promise(() => {});
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+describe('workers', () => {
+  it('run queued jobs under a lease, up to their concurrency, and ack them', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    let running = 0;
+    let peak = 0;
+    const wf: Workflow = async (ctx) =>
+      ctx.step('work', async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+        return 'ok';
+      });
+    const client = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'client' });
+    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'worker-1' });
+    await worker.startWorker({ concurrency: 2, pollMs: 5, leaseMs: 1000 });
+    const handles = await Promise.all(Array.from({ length: 6 }, (_, i) => client.execute({ ...scope, workflow: 'wf', input: i })));
+    const results = await Promise.all(handles.map((h) => h.result()));
+    expect(results.map((r) => r.output)).toEqual(Array(6).fill('ok'));
+    expect(peak).toBe(2);
+    const job = (await client.getJob(handles[0]!.jobId, 'tenant-a'))!;
+    expect(job.stateHistory.find((h) => h.status === 'running')?.reason).toBe('started on worker-1');
+    expect(await queue.get({ jobId: handles[0]!.jobId, scopeId: 'tenant-a' })).toBeUndefined();
+    await worker.close();
+  });
+
+  it('a worker that stops heartbeating loses its job to another, which continues from the journal; the first cannot write any more', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    const effects: string[] = [];
+    let releaseA!: () => void;
+    const blockA = new Promise<void>((r) => (releaseA = r));
+    const wfFor = (host: string): Workflow => async (ctx) => {
+      const first = await ctx.step('charge-card', ({ key }) => {
+        effects.push(`charge@${host}:${key}`);
+        return 'charged';
+      });
+      if (host === 'a') await blockA; // host A hangs here, as if its process had frozen
+      const second = await ctx.step('send-receipt', () => {
+        effects.push(`receipt@${host}`);
+        return 'sent';
+      });
+      return [first, second];
+    };
+    const hostA = RuntimeKernel.create({ stores: s, queue: silentHeartbeats(queue), workflows: { pay: wfFor('a') }, hostId: 'a' });
+    const hostB = RuntimeKernel.create({ stores: s, queue, workflows: { pay: wfFor('b') }, hostId: 'b' });
+    await hostA.startWorker({ concurrency: 1, pollMs: 5, leaseMs: 60, heartbeatMs: 20 });
+    const handle = await hostA.execute({ ...scope, workflow: 'pay', input: null });
+    while (effects.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await hostB.startWorker({ concurrency: 1, pollMs: 5, leaseMs: 1000 });
+
+    const result = await handle.result();
+    expect(result.output).toEqual(['charged', 'sent']);
+    expect(effects).toEqual([`charge@a:${handle.jobId}:0`, 'receipt@b']);
+    const job = (await hostB.getJob(handle.jobId, 'tenant-a'))!;
+    expect(job.stateHistory.map((h) => h.reason ?? h.status)).toContain('taken over on b');
+
+    // Host A wakes up: its write is fenced off and the job stays completed.
+    releaseA();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(effects).toEqual([`charge@a:${handle.jobId}:0`, 'receipt@b', 'receipt@a']);
+    const after = (await hostB.getJob(handle.jobId, 'tenant-a'))!;
+    expect(after.status).toBe('completed');
+    const journal = await s.journal.list({ jobId: handle.jobId, scopeId: 'tenant-a' });
+    expect(journal.map((e) => e.name)).toEqual(['charge-card', 'send-receipt']);
+    await hostA.close();
+    await hostB.close();
+  });
+
+  it('a job waiting for an action holds no worker; the resolution enqueues it again', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    let token = '';
+    const wf: Workflow = async (ctx) => {
+      const answer = await ctx.waitForAction({ type: 'approval', title: 'Go?' });
+      return (answer.resolution as { approved: boolean }).approved;
+    };
+    const kernel = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, onActionRequired: (a) => (token = a.resumeToken) });
+    const worker = await kernel.startWorker({ concurrency: 1, pollMs: 5 });
+    const handle = await kernel.execute({ ...scope, workflow: 'wf', input: null });
+    expect((await handle.settled()).status).toBe('waiting_for_action');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(worker.active).toBe(0);
+    await kernel.resume(token, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' });
+    await expect(handle.result()).resolves.toMatchObject({ output: true });
+    await kernel.close();
+  });
+
+  it('shutdown hands unfinished jobs back; another worker finishes them', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    const slow: Workflow = async (ctx) => {
+      await ctx.step('one', () => 1);
+      await ctx.step('wait', () => new Promise((r) => setTimeout(r, ctx.signal.aborted ? 0 : 200)));
+      ctx.throwIfStopped();
+      return 'done';
+    };
+    const a = RuntimeKernel.create({ stores: s, queue, workflows: { slow }, hostId: 'a' });
+    await a.startWorker({ concurrency: 1, pollMs: 5 });
+    const handle = await a.execute({ ...scope, workflow: 'slow', input: null });
+    while (((await s.journal.list({ jobId: handle.jobId, scopeId: 'tenant-a' })).length) === 0) await new Promise((r) => setTimeout(r, 5));
+    await a.close({ deadlineMs: 0 });
+    expect((await s.jobs.get({ jobId: handle.jobId, scopeId: 'tenant-a' }))!.status).toBe('queued');
+    const b = RuntimeKernel.create({ stores: s, queue, workflows: { slow }, hostId: 'b' });
+    await b.startWorker({ concurrency: 1, pollMs: 5 });
+    const h2 = (await b.handle(handle.jobId, 'tenant-a'))!;
+    await expect(h2.result()).resolves.toMatchObject({ output: 'done' });
+    await b.close();
+  });
+});

@@ -1,0 +1,167 @@
+import { BatonError, InvalidArgumentError } from '@baton/llm-client';
+import type { JobRecord } from '../jobs/job-record.js';
+import { isTerminalJobStatus } from '../jobs/job-status.js';
+import type { ClaimedJob, JobQueue } from '../ports/job-queue.js';
+import type { ActiveRun, RunLease, RunMode } from './job-runner.js';
+import { StopSignal } from './run-control.js';
+
+export interface WorkerOptions {
+  /** Jobs this worker runs at once (default 4). */
+  concurrency?: number;
+  /** How long a claim holds a job without a heartbeat (default 30 s). */
+  leaseMs?: number;
+  /** How often a running job's lease is extended (default a third of `leaseMs`). */
+  heartbeatMs?: number;
+  /** How often an idle worker looks for work when no wake-up signal comes (default 500 ms). */
+  pollMs?: number;
+  /** At most this many jobs of one scope running on this worker at once (none by default). */
+  perScopeLimit?: number;
+}
+
+/** What a worker needs from its kernel. */
+export interface WorkerHost {
+  readonly hostId: string;
+  readonly queue: JobQueue;
+  loadJob(jobId: string, scopeId: string): Promise<JobRecord | undefined>;
+  launchLeased(job: JobRecord, mode: RunMode, lease: RunLease): ActiveRun;
+  markDeadLettered(jobId: string, scopeId: string, reason: string, claims: number): Promise<void>;
+  onWake(handler: () => void): Promise<() => Promise<void>>;
+  onError(error: unknown): void;
+}
+
+/**
+ * Claims queued jobs from the `JobQueue` under a lease that a heartbeat extends, runs each from
+ * its journal (journal writes fenced by the lease epoch, so a worker that lost its lease cannot
+ * write), acks it when it reaches a resting state, and dead-letters poison jobs the queue gives
+ * up on. A worker that dies simply stops heartbeating: its jobs are claimed again elsewhere.
+ */
+export class Worker {
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly perScopeLimit: number | undefined;
+  private readonly running = new Map<string, { run: ActiveRun; claim: ClaimedJob; timer: ReturnType<typeof setInterval> }>();
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly host: WorkerHost,
+    options: WorkerOptions = {},
+  ) {
+    this.concurrency = positiveInt(options.concurrency ?? 4, 'concurrency');
+    this.leaseMs = positiveInt(options.leaseMs ?? 30_000, 'leaseMs');
+    this.heartbeatMs = positiveInt(options.heartbeatMs ?? Math.max(1, Math.floor(this.leaseMs / 3)), 'heartbeatMs');
+    if (this.heartbeatMs >= this.leaseMs) throw new InvalidArgumentError('heartbeatMs', 'must be shorter than leaseMs');
+    this.pollMs = positiveInt(options.pollMs ?? 500, 'pollMs');
+    this.perScopeLimit = options.perScopeLimit === undefined ? undefined : positiveInt(options.perScopeLimit, 'perScopeLimit');
+  }
+
+  /** Jobs running on this worker now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.host.onWake(() => this.wake?.());
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops claiming; waits up to `deadlineMs` for running jobs to reach a resting state, then
+   * hands the rest back (requeued, continued elsewhere from their journals).
+   */
+  async stop(options: { deadlineMs?: number } = {}): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    await this.unsubscribe?.().catch((e: unknown) => this.host.onError(e));
+    const runs = [...this.running.values()].map((r) => r.run.done);
+    const deadline = options.deadlineMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), deadline)));
+    const outcome = await Promise.race([Promise.allSettled(runs), timedOut]);
+    if (timer) clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (const { run } of this.running.values()) run.controller.abort(new StopSignal({ kind: 'shutdown' }));
+      await Promise.allSettled([...this.running.values()].map((r) => r.run.done));
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.concurrency - this.running.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const result = await this.host.queue.claim({ workerId: this.host.hostId, leaseMs: this.leaseMs, limit: free, perScopeLimit: this.perScopeLimit });
+          for (const dead of result.deadLettered) await this.host.markDeadLettered(dead.jobId, dead.scopeId, dead.reason, dead.claims).catch((e: unknown) => this.host.onError(e));
+          for (const claim of result.jobs) {
+            claimed++;
+            await this.launch(claim);
+          }
+        } catch (error) {
+          this.host.onError(error);
+        }
+      }
+      if (claimed === 0 || this.running.size >= this.concurrency) await this.idle();
+    }
+  }
+
+  /** Sleeps until a wake-up signal, a finished job, or the poll interval. */
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.pollMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async launch(claim: ClaimedJob): Promise<void> {
+    const lease: RunLease = { owner: claim.workerId, epoch: claim.epoch, expiresAt: claim.leaseExpiresAt };
+    const job = await this.host.loadJob(claim.jobId, claim.scopeId);
+    if (!job || isTerminalJobStatus(job.status)) {
+      await this.host.queue.ack(claim).catch((e: unknown) => this.host.onError(e));
+      return;
+    }
+    const mode: RunMode = job.status === 'waiting_for_action' ? 'resume' : job.status === 'running' ? 'takeover' : 'start';
+    const run = this.host.launchLeased(job, mode, lease);
+    const timer = setInterval(() => {
+      this.host.queue.heartbeat({ ...claim, leaseMs: this.leaseMs }).catch((error: unknown) => {
+        if (BatonError.isInstance(error) && error.code === 'lease_lost') run.controller.abort(new StopSignal({ kind: 'lease-lost' }));
+        else this.host.onError(error);
+      });
+    }, this.heartbeatMs);
+    timer.unref?.();
+    this.running.set(claim.jobId, { run, claim, timer });
+    void run.done.then(
+      async (outcome) => {
+        clearInterval(timer);
+        this.running.delete(claim.jobId);
+        if (outcome.status !== 'lease_lost') {
+          if (outcome.status === 'handed_back') await this.host.queue.release(claim).catch((e: unknown) => this.host.onError(e));
+          else await this.host.queue.ack(claim).catch((e: unknown) => this.host.onError(e));
+        }
+        this.wake?.();
+      },
+      (error: unknown) => {
+        clearInterval(timer);
+        this.running.delete(claim.jobId);
+        this.host.onError(error);
+        this.wake?.();
+      },
+    );
+  }
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(name, 'must be a positive integer');
+  return value;
+}
