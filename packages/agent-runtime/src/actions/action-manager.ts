@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AbortError, InvalidArgumentError } from '@baton/llm-client';
+import { InvalidArgumentError } from '@baton/llm-client';
 import type { ExecutionContext } from '../context/execution-context.js';
 import {
   ActionAlreadyResolvedError,
@@ -7,7 +7,6 @@ import {
   ActionConflictError,
   ActionExpiredError,
   ActionNotFoundError,
-  ActionWaitTimeoutError,
   ApproverNotAllowedError,
   DuplicateApprovalError,
   InvalidResumeTokenError,
@@ -16,6 +15,7 @@ import { ACTION_RECORD_SCHEMA_VERSION, type ActionApproval, type ActionRecord, t
 import { signalChannelName, type SignalChannel } from '../ports/signal-channel.js';
 import type { ActionEvent, ActionEventType } from './action-events.js';
 import { timeoutOutcome, type ExpiryOutcome, type ExpirySweepResult } from './action-expiry.js';
+import { waitUntilFinal } from './action-waiter.js';
 import { normalizeActionSpec, type ActionSpec, type NormalizedActionSpec } from './action-spec.js';
 import { ActionTypeRegistry } from './action-type-registry.js';
 import { decisionOf, parseResolution } from './action-type.js';
@@ -151,7 +151,7 @@ export class ActionManager {
     if (typeof options.deadline !== 'number' || !Number.isFinite(options.deadline)) throw new InvalidArgumentError('deadline', 'every wait needs a finite deadline (epoch ms)');
     let id = actionId;
     for (let hops = 0; hops < 100; hops++) {
-      const record = await this.waitOne(id, options.scopeId, options.deadline, options.signal);
+      const record = await waitUntilFinal({ store: this.store, signals: this.signals, now: this.now, pollIntervalMs: this.waitPollIntervalMs, actionId: id, scopeId: options.scopeId, deadline: options.deadline, abort: options.signal });
       if (record.status !== 'escalated' || options.followEscalation === false || !record.escalatedToActionId) return record;
       id = record.escalatedToActionId;
     }
@@ -247,54 +247,6 @@ export class ActionManager {
     return escalation
       ? { outcome: plan.outcome, action: result.record, escalation: { action: escalation.action, resumeToken: escalation.resumeToken } }
       : { outcome: plan.outcome, action: result.record };
-  }
-
-  private async waitOne(actionId: string, scopeId: string, deadline: number, abort: AbortSignal | undefined): Promise<ActionRecord> {
-    if (abort?.aborted) throw new AbortError(abort.reason);
-    let woken = false;
-    let wake: (() => void) | undefined;
-    const unsubscribe = await this.signals.subscribe(signalChannelName({ kind: 'action.resolved', scopeId, subjectId: actionId }), () => {
-      woken = true;
-      wake?.();
-    });
-    try {
-      for (;;) {
-        const record = await this.store.get({ scopeId, actionId });
-        if (!record) throw new ActionNotFoundError(actionId, scopeId);
-        if (record.status !== 'pending') return record;
-        const remaining = deadline - this.now();
-        if (remaining <= 0) throw new ActionWaitTimeoutError(actionId, deadline);
-        if (abort?.aborted) throw new AbortError(abort.reason);
-        await new Promise<void>((resolve, reject) => {
-          if (woken) {
-            woken = false;
-            resolve();
-            return;
-          }
-          const done = () => {
-            clearTimeout(timer);
-            abort?.removeEventListener('abort', onAbort);
-            wake = undefined;
-            woken = false;
-          };
-          const onAbort = () => {
-            done();
-            reject(new AbortError(abort?.reason));
-          };
-          const timer = setTimeout(() => {
-            done();
-            resolve();
-          }, Math.min(remaining, this.waitPollIntervalMs));
-          wake = () => {
-            done();
-            resolve();
-          };
-          abort?.addEventListener('abort', onAbort, { once: true });
-        });
-      }
-    } finally {
-      await unsubscribe();
-    }
   }
 
   private newRecord(

@@ -15,4 +15,5 @@ export { ActionTypeRegistry, type ActionTypeRegistryOptions } from './action-typ
 export { timeoutOutcome, type ExpiryOutcome, type ExpiryOutcomeKind, type ExpirySweepResult, type TimeoutPlan } from './action-expiry.js';
 export { generateResumeToken, hashResumeToken, isWellFormedResumeToken } from './resume-token.js';
 export { InMemoryActionStore } from './in-memory-action-store.js';
+export { waitUntilFinal, type WaitUntilFinalOptions } from './action-waiter.js';
 export { InMemorySignalChannel, type InMemorySignalChannelOptions } from './in-memory-signal-channel.js';
