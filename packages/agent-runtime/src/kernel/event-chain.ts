@@ -5,13 +5,13 @@ import type { EventBus } from '../ports/event-bus.js';
 
 /**
  * Publishes one job's events in the order they are emitted without making the job wait for
- * each publish: emits queue behind each other, and `flush()` waits for all of them (the kernel
- * flushes before it reports the job's end). A failed publish is reported, never thrown into
- * the job.
+ * each publish: emits go into a queue that one drain loop publishes in order, and `flush()`
+ * waits until the queue is empty (the kernel flushes before it reports the job's end). A
+ * failed publish is reported, never thrown into the job.
  */
 export class EventEmitterChain {
-  private chain: Promise<void> = Promise.resolve();
-  private pending = 0;
+  private readonly queue: RuntimeEventInput[] = [];
+  private draining: Promise<void> | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -20,28 +20,30 @@ export class EventEmitterChain {
   ) {}
 
   emit<K extends RuntimeEventType>(type: K, data: RuntimeEventDataMap[K]): void {
-    const event = { ...this.base, type, data } as unknown as RuntimeEventInput<K>;
-    this.pending++;
-    this.chain = this.chain.then(
-      () =>
-        this.bus.publish(event).then(
-          () => {
-            this.pending--;
-          },
-          (error: unknown) => {
-            this.pending--;
-            this.onError(error);
-          },
-        ),
-    );
+    const { jobId, scopeId, sessionId, traceId } = this.base;
+    this.queue.push({ type, jobId, scopeId, sessionId, traceId, data } as unknown as RuntimeEventInput);
+    this.draining ??= this.drain();
   }
 
   /** Resolves once every event emitted so far is published. */
-  flush(): Promise<void> {
-    return this.chain;
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
   }
 
   get inFlight(): number {
-    return this.pending;
+    return this.queue.length;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the emitting code run on until it awaits, so bursts are published together.
+    await undefined;
+    for (let event = this.queue.shift(); event !== undefined; event = this.queue.shift()) {
+      try {
+        await this.bus.publish(event);
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+    this.draining = undefined;
   }
 }

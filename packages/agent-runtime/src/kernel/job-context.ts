@@ -154,7 +154,8 @@ export class JobContext {
     const key = this.stepKey(stepId);
     const startedAt = this.init.now();
     const base = { seq: 0, key, kind, name } as const;
-    this.emit('step.started', base);
+    // Model and tool steps announce themselves with model.started / tool.started.
+    if (kind !== 'model' && kind !== 'tool') this.emit('step.started', base);
     let output: T;
     try {
       output = await fn({ key, signal: this.signal });
