@@ -1,0 +1,1 @@
+export { RedisActionStore, type RedisActionStoreOptions } from './redis-action-store.js';

@@ -1,0 +1,1 @@
+export { RedisJobCache, type RedisJobCacheOptions } from './redis-job-cache.js';

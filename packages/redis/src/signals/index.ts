@@ -1,0 +1,1 @@
+export { RedisSignalChannel, type RedisSignalChannelOptions } from './redis-signal-channel.js';

@@ -1,0 +1,2 @@
+export { RedisStreamsAdapter, type ReadEventsOptions, type ReadGroupOptions, type RedisStreamsAdapterOptions } from './redis-streams-adapter.js';
+export type { StreamEntry } from './stream-entries.js';

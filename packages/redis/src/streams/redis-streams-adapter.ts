@@ -1,0 +1,238 @@
+import { InvalidArgumentError } from '@baton/llm-client';
+import type { EventBus, EventFilter, EventGap, EventUnsubscribe, RuntimeEvent } from '@baton/agent-runtime';
+import type { Redis } from 'ioredis';
+import { keyPart, positiveInt } from '../connection/key-prefix.js';
+import { RedisConnection, type RedisConnectionOptions } from '../connection/redis-connection.js';
+import { mapRedisError } from '../errors/map-redis-error.js';
+import { checkEntryId, entriesOfReadReply, parseStreamEntry, type StreamEntry } from './stream-entries.js';
+import { StreamWriter } from './stream-writer.js';
+
+export interface RedisStreamsAdapterOptions extends RedisConnectionOptions {
+  /** Key of the single stream, or prefix of the per-scope ones (`<prefix>:<scopeId>`). Default `baton:events`. */
+  readonly streamPrefix?: string | undefined;
+  /** `scope` (default): one stream per scope; `single`: every event in the stream `streamPrefix`. */
+  readonly partition?: 'scope' | 'single' | undefined;
+  /** Approximate bound on each stream's length (`XADD … MAXLEN ~`); default 10,000. */
+  readonly maxLen?: number | undefined;
+  /** Events per pipeline, at most; default 256. */
+  readonly batchSize?: number | undefined;
+  /** Pipelines in flight at once, at most; default 4. Past that, the bus queues events for this adapter. */
+  readonly maxInFlightBatches?: number | undefined;
+  /** Which bus events to write (default every event). */
+  readonly filter?: EventFilter | undefined;
+  /** Events the bus holds for this adapter while writes are at their bound (default 10,000); past it the oldest are dropped and `onGap` says which. */
+  readonly maxQueue?: number | undefined;
+  readonly onGap?: ((gap: EventGap) => void) | undefined;
+  /**
+   * Called when a write fails after ioredis's own retries (`info.events` events lost) and when
+   * `readGroup` meets an entry that does not parse (`CorruptStreamEntryError`; it stays pending).
+   * Default: ignored.
+   */
+  readonly onError?: ((error: unknown, info: { events: number }) => void) | undefined;
+}
+
+export interface ReadEventsOptions {
+  /** First entry id to return (inclusive); default the start of the stream. */
+  readonly fromId?: string | undefined;
+  /** Return entries after this id (exclusive): pass the last id read to resume. Overrides `fromId`. */
+  readonly afterId?: string | undefined;
+  /** At most this many entries; default 100. */
+  readonly count?: number | undefined;
+}
+
+export interface ReadGroupOptions {
+  /** At most this many entries; default 100. */
+  readonly count?: number | undefined;
+  /** Wait up to this long for new entries when there are none (a dedicated connection blocks, not the command one). */
+  readonly blockMs?: number | undefined;
+  /** Re-read this consumer's delivered but unacknowledged entries instead of new ones. */
+  readonly pending?: boolean | undefined;
+}
+
+/**
+ * Writes every event of an `EventBus` to Redis Streams and reads them back. Construction
+ * subscribes to the bus; each event is appended as JSON (field `event`) with an automatic id to
+ * its scope's stream (or one stream), trimmed to about `maxLen` entries, in batched pipelines with
+ * a bound on writes in flight. Reads validate each entry with the runtime's event parser.
+ *
+ * `close()` unsubscribes, writes what it still holds, then closes the connections it opened.
+ */
+export class RedisStreamsAdapter {
+  readonly #connection: RedisConnection;
+  readonly #writer: StreamWriter;
+  readonly #prefix: string;
+  readonly #single: boolean;
+  readonly #onError: (error: unknown, info: { events: number }) => void;
+  readonly #blockingIdle: Redis[] = [];
+  readonly #blockingAll = new Set<Redis>();
+  #unsubscribe: EventUnsubscribe | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(eventBus: EventBus, options: RedisStreamsAdapterOptions) {
+    if (!eventBus || typeof eventBus.subscribe !== 'function') throw new InvalidArgumentError('eventBus', 'an EventBus is required');
+    const prefix = options?.streamPrefix ?? 'baton:events';
+    if (typeof prefix !== 'string' || prefix === '' || /\s/.test(prefix)) throw new InvalidArgumentError('streamPrefix', 'must be a non-empty string without whitespace');
+    const partition = options.partition ?? 'scope';
+    if (partition !== 'scope' && partition !== 'single') throw new InvalidArgumentError('partition', "must be 'scope' or 'single'");
+    const maxLen = positiveInt(options.maxLen, 'maxLen', 10_000);
+    const batchSize = positiveInt(options.batchSize, 'batchSize', 256);
+    const maxInFlightBatches = positiveInt(options.maxInFlightBatches, 'maxInFlightBatches', 4);
+    const maxQueue = positiveInt(options.maxQueue, 'maxQueue', 10_000);
+    if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidArgumentError('onError', 'must be a function');
+    this.#prefix = prefix;
+    this.#single = partition === 'single';
+    const onError = options.onError ?? (() => {});
+    this.#onError = (error, info) => {
+      try {
+        onError(error, info);
+      } catch {
+        // Nowhere left to report to.
+      }
+    };
+    this.#connection = new RedisConnection('RedisStreamsAdapter', options);
+    this.#writer = new StreamWriter({
+      connection: this.#connection,
+      streamOf: (event) => this.streamFor(event.scopeId),
+      maxLen,
+      batchSize,
+      maxInFlightBatches,
+      onError: this.#onError,
+    });
+    this.#unsubscribe = eventBus.subscribe((event) => this.#writer.offer(event), {
+      ...options.filter,
+      maxQueue,
+      overflow: 'drop-oldest',
+      onGap: options.onGap,
+    });
+  }
+
+  /** The stream a scope's events go to. */
+  streamFor(scopeId: string): string {
+    return this.#single ? this.#prefix : `${this.#prefix}:${keyPart(scopeId)}`;
+  }
+
+  /** Events written and failed so far, and what is still buffered. */
+  get stats(): { written: number; failed: number; buffered: number; inFlightBatches: number } {
+    return this.#writer.stats;
+  }
+
+  /** Resolves once every event received so far is written (or reported to `onError`). */
+  async flush(): Promise<void> {
+    await this.#writer.flush();
+  }
+
+  /** Reads a stream's events in id order (`XRANGE`). An entry that does not parse throws `CorruptStreamEntryError`. */
+  async readEvents(stream: string, options: ReadEventsOptions = {}): Promise<StreamEntry[]> {
+    checkStream(stream);
+    const count = positiveInt(options.count, 'count', 100);
+    const start = options.afterId !== undefined ? `(${checkEntryId(options.afterId, 'afterId')}` : options.fromId !== undefined ? checkEntryId(options.fromId, 'fromId') : '-';
+    const reply = await this.#connection.run('streams.readEvents', (client) => client.xrange(stream, start, '+', 'COUNT', count));
+    return reply.map(([id, fields]) => parseStreamEntry(stream, id, fields));
+  }
+
+  /**
+   * Creates a consumer group (`XGROUP CREATE … MKSTREAM`), starting after `startId` (default
+   * `0`: every entry still in the stream; `$`: only new ones). Returns false when it exists.
+   */
+  async createGroup(stream: string, group: string, options: { startId?: string } = {}): Promise<boolean> {
+    checkStream(stream);
+    checkName(group, 'group');
+    const startId = options.startId === undefined || options.startId === '$' ? (options.startId ?? '0') : checkEntryId(options.startId, 'startId');
+    return this.#connection.run('streams.createGroup', async (client) => {
+      try {
+        await client.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
+        return true;
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return false;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Reads entries for `consumer` of `group` (`XREADGROUP`): new ones, or with `pending` this
+   * consumer's unacknowledged ones. Entries that do not parse are reported to `onError` and left
+   * pending (inspect them with `XPENDING`), the others returned. `ack` what you processed.
+   */
+  async readGroup(stream: string, group: string, consumer: string, options: ReadGroupOptions = {}): Promise<StreamEntry[]> {
+    checkStream(stream);
+    checkName(group, 'group');
+    checkName(consumer, 'consumer');
+    const count = positiveInt(options.count, 'count', 100);
+    const blockMs = options.blockMs === undefined ? undefined : positiveInt(options.blockMs, 'blockMs', 1);
+    const args: Array<string | number> = ['GROUP', group, consumer, 'COUNT', count];
+    if (blockMs !== undefined) args.push('BLOCK', blockMs);
+    args.push('STREAMS', stream, options.pending ? '0' : '>');
+    let reply: unknown;
+    if (blockMs === undefined) {
+      reply = await this.#connection.run('streams.readGroup', (client) => client.call('XREADGROUP', ...args));
+    } else {
+      reply = await this.#blocking((client) => client.call('XREADGROUP', ...args));
+    }
+    const out: StreamEntry[] = [];
+    for (const [id, fields] of entriesOfReadReply(reply, stream)) {
+      try {
+        out.push(parseStreamEntry(stream, String(id), fields));
+      } catch (error) {
+        this.#onError(error, { events: 1 });
+      }
+    }
+    return out;
+  }
+
+  /** Acknowledges entries of a group (`XACK`); returns how many were pending. */
+  async ack(stream: string, group: string, ids: readonly string[]): Promise<number> {
+    checkStream(stream);
+    checkName(group, 'group');
+    if (!Array.isArray(ids)) throw new InvalidArgumentError('ids', 'must be an array of entry ids');
+    if (ids.length === 0) return 0;
+    for (const id of ids) checkEntryId(id, 'ids');
+    return this.#connection.run('streams.ack', (client) => client.xack(stream, group, ...ids));
+  }
+
+  /** Unsubscribes from the bus, writes what is buffered, and closes the connections it opened. */
+  async close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // Let the bus hand over what it queued for us, and write it, until nothing is left.
+    do {
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.#writer.flush();
+    } while (!this.#writer.idle);
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await this.#writer.flush();
+    for (const client of this.#blockingAll) client.disconnect();
+    await this.#connection.close();
+  }
+
+  /** Runs a blocking command on a dedicated connection, so the command connection keeps writing. */
+  async #blocking<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
+    this.#connection.assertOpen();
+    const client = this.#blockingIdle.pop() ?? this.#openBlocking();
+    try {
+      return await fn(client);
+    } catch (error) {
+      throw mapRedisError(error, 'streams.readGroup');
+    } finally {
+      if (!this.#connection.closed) this.#blockingIdle.push(client);
+    }
+  }
+
+  #openBlocking(): Redis {
+    const client = this.#connection.openExtra('block');
+    this.#blockingAll.add(client);
+    return client;
+  }
+}
+
+function checkStream(stream: unknown): asserts stream is string {
+  if (typeof stream !== 'string' || stream === '') throw new InvalidArgumentError('stream', 'must be a non-empty string');
+}
+
+function checkName(value: unknown, option: string): asserts value is string {
+  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(option, 'must be a non-empty string');
+}
