@@ -23,6 +23,8 @@ export interface ScriptedProviderOptions {
   loop?: boolean;
   /** Keep answering when the call's signal fires (default false), as a model that ignores abort. */
   ignoreAbort?: boolean;
+  /** How many recent requests `calls` keeps (default 1,000; 0 keeps none). */
+  maxRecordedCalls?: number;
 }
 
 /** One call the provider received. */
@@ -45,7 +47,11 @@ export class ScriptedProvider implements LanguageModel {
   readonly provider: string;
   readonly modelId: string;
   /** Every call received, in order. */
+  /** The most recent requests received (at most `maxRecordedCalls`, oldest first). */
   readonly calls: ScriptedCall[] = [];
+  /** Requests received in all. */
+  callCount = 0;
+  private readonly maxRecordedCalls: number;
 
   private readonly script: ScriptStep[] | ScriptFunction;
   private readonly tokenDelayMs: number;
@@ -63,6 +69,9 @@ export class ScriptedProvider implements LanguageModel {
     if (typeof model !== 'string' || model === '') throw new InvalidArgumentError('model', 'must be a non-empty string');
     if (typeof provider !== 'string' || provider === '') throw new InvalidArgumentError('provider', 'must be a non-empty string');
     checkDelay(tokenDelayMs, 'tokenDelayMs');
+    const maxRecordedCalls = options.maxRecordedCalls ?? 1000;
+    if (!Number.isInteger(maxRecordedCalls) || maxRecordedCalls < 0) throw new InvalidArgumentError('maxRecordedCalls', 'must be an integer ≥ 0');
+    this.maxRecordedCalls = maxRecordedCalls;
     this.script = typeof script === 'function' ? script : [...script];
     this.modelId = model;
     this.provider = provider;
@@ -89,8 +98,11 @@ export class ScriptedProvider implements LanguageModel {
   }
 
   private prepare(method: ScriptedCall['method'], request: ModelRequest, options: ModelCallOptions) {
-    const index = this.calls.length;
-    this.calls.push({ index, method, request, headers: options.headers, context: options.context });
+    const index = this.callCount++;
+    if (this.maxRecordedCalls > 0) {
+      if (this.calls.length >= this.maxRecordedCalls) this.calls.shift();
+      this.calls.push({ index, method, request, headers: options.headers, context: options.context });
+    }
     const meta: AnswerMeta = {
       provider: this.provider,
       model: request.model ?? this.modelId,
