@@ -28,6 +28,7 @@ const initial: Migration = {
       version int4 NOT NULL,
       created_at timestamptz NOT NULL,
       updated_at timestamptz NOT NULL,
+      pruned_at timestamptz,
       record jsonb NOT NULL,
       PRIMARY KEY (scope_id, id)
     )`,
@@ -36,7 +37,7 @@ const initial: Migration = {
     `CREATE INDEX jobs_scope_session ON ${t.jobs} (scope_id, session_id, created_at, id) WHERE session_id IS NOT NULL`,
     `CREATE INDEX jobs_scope_status ON ${t.jobs} (scope_id, status, created_at, id)`,
     `CREATE INDEX jobs_scope_parent ON ${t.jobs} (scope_id, parent_job_id, created_at, id) WHERE parent_job_id IS NOT NULL`,
-    `CREATE INDEX jobs_finished ON ${t.jobs} (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'interrupted', 'dead_lettered')`,
+    `CREATE INDEX jobs_prunable ON ${t.jobs} (updated_at) WHERE status IN ('completed', 'failed', 'cancelled', 'interrupted') AND pruned_at IS NULL`,
 
     `CREATE TABLE ${t.journalHeads} (
       scope_id text NOT NULL,

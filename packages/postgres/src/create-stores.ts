@@ -1,0 +1,115 @@
+import type { PGliteInterface } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { InvalidArgumentError } from '@baton/llm-client';
+import { BatonDatabase } from './database.js';
+import { PostgresEventBus } from './events/postgres-event-bus.js';
+import type { MigrationResult } from './migrations/migrate.js';
+import { PostgresJobQueue } from './queue/postgres-job-queue.js';
+import { pruneFinished, type PruneFinishedOptions, type PruneFinishedResult } from './retention/prune-finished.js';
+import { PgSqlClient } from './sql/pg-client.js';
+import { PgliteSqlClient } from './sql/pglite-client.js';
+import type { SqlClient } from './sql/sql-client.js';
+import { PostgresActionStore } from './stores/postgres-action-store.js';
+import { PostgresJobStore } from './stores/postgres-job-store.js';
+import { PostgresJournalStore } from './stores/postgres-journal-store.js';
+import { PostgresLedgerWriter } from './stores/postgres-ledger-writer.js';
+import { PostgresSignalChannel } from './stores/postgres-signal-channel.js';
+
+/** Every port of the runtime on one database and schema, sharing its connections. */
+export interface BatonStores {
+  readonly database: BatonDatabase;
+  readonly jobs: PostgresJobStore;
+  readonly journal: PostgresJournalStore;
+  readonly events: PostgresEventBus;
+  readonly actions: PostgresActionStore;
+  readonly ledger: PostgresLedgerWriter;
+  readonly queue: PostgresJobQueue;
+  readonly signals: PostgresSignalChannel;
+  /** Applies pending migrations (idempotent; already done by the factory unless `autoMigrate` is false). */
+  migrate(): Promise<MigrationResult>;
+  /** Removes finished jobs' journals, events and queue rows past a TTL (see `pruneFinished`). */
+  pruneFinished(options: PruneFinishedOptions): Promise<PruneFinishedResult>;
+  /** Closes what the factory opened (a pool from a URL, a PGlite directory); a pool or client passed in stays open. */
+  close(): Promise<void>;
+}
+
+export interface CommonStoreOptions {
+  /** The Postgres schema holding the tables (several apps can share a database). Default `baton`. */
+  schema?: string | undefined;
+  /** Migrate when the stores are created (default true); with false, call `migrate()` yourself. */
+  autoMigrate?: boolean | undefined;
+  /** Queue: claims after which an unacked job is dead-lettered. Default 5. */
+  maxClaims?: number | undefined;
+  /** Epoch milliseconds for the queue, journal and event bus; injectable for tests. */
+  now?: (() => number) | undefined;
+}
+
+export interface CreatePostgresStoresOptions extends CommonStoreOptions {
+  /** A `postgres://` URL: a pool is opened, and ended by `close()`. */
+  connectionString?: string | undefined;
+  poolConfig?: Omit<pg.PoolConfig, 'connectionString'> | undefined;
+  /** An existing pool (left open by `close()`). */
+  pool?: pg.Pool | undefined;
+  /** An existing `SqlClient` (left open by `close()`). */
+  client?: SqlClient | undefined;
+}
+
+export interface CreateEmbeddedStoresOptions extends CommonStoreOptions {
+  /** The directory PGlite keeps the database in (created when absent), or `memory://`. Default `./.baton-data`. */
+  dir?: string | undefined;
+  /** An existing PGlite instance instead of `dir` (left open by `close()`). */
+  pglite?: PGliteInterface | undefined;
+}
+
+export const DEFAULT_EMBEDDED_DIR = './.baton-data';
+
+/** Every store on a Postgres server: from a URL, a `pg.Pool`, or any `SqlClient`. */
+export async function createPostgresStores(options: CreatePostgresStoresOptions): Promise<BatonStores> {
+  const given = (['connectionString', 'pool', 'client'] as const).filter((k) => options?.[k] !== undefined);
+  if (given.length !== 1) throw new InvalidArgumentError('options', `give exactly one of connectionString, pool, client (got ${given.length ? given.join(', ') : 'none'})`);
+  const client = options.client ?? new PgSqlClient({ connectionString: options.connectionString, pool: options.pool, poolConfig: options.poolConfig });
+  // A client passed in stays the caller's; the pg wrapper is ours (it ends only a pool it opened).
+  return assemble(new BatonDatabase({ client, schema: options.schema, autoMigrate: options.autoMigrate, ownsClient: options.client === undefined }), options);
+}
+
+/**
+ * Every store on embedded PGlite, kept in a directory: a job paused by one process is there for
+ * the next one that opens the same directory. One process at a time may open a directory.
+ */
+export async function createEmbeddedStores(options: CreateEmbeddedStoresOptions = {}): Promise<BatonStores> {
+  if (options.pglite !== undefined && options.dir !== undefined) throw new InvalidArgumentError('dir', 'give either dir or pglite, not both');
+  const client = options.pglite ? new PgliteSqlClient(options.pglite) : await PgliteSqlClient.open({ dataDir: options.dir ?? DEFAULT_EMBEDDED_DIR });
+  return assemble(new BatonDatabase({ client, schema: options.schema, autoMigrate: options.autoMigrate, ownsClient: true }), options);
+}
+
+async function assemble(database: BatonDatabase, options: CommonStoreOptions): Promise<BatonStores> {
+  try {
+    if (options.autoMigrate !== false) await database.migrate();
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+  const now = options.now;
+  const events = new PostgresEventBus({ database, now });
+  const signals = new PostgresSignalChannel({ database });
+  let closed = false;
+  return {
+    database,
+    jobs: new PostgresJobStore({ database }),
+    journal: new PostgresJournalStore({ database, now }),
+    events,
+    actions: new PostgresActionStore({ database }),
+    ledger: new PostgresLedgerWriter({ database }),
+    queue: new PostgresJobQueue({ database, now, maxClaims: options.maxClaims }),
+    signals,
+    migrate: () => database.migrate(),
+    pruneFinished: (prune) => pruneFinished(database, { now, ...prune }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await events.close();
+      await signals.close();
+      await database.close();
+    },
+  };
+}
