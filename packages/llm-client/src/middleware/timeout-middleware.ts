@@ -27,8 +27,13 @@ export function timeoutMiddleware(options: TimeoutMiddlewareOptions = {}): Agent
     async tool(ctx, next) {
       const ms = ctx.timeoutMs ?? toolTimeoutMs;
       if (ms === undefined) return next(ctx);
+      // A child signal that follows the run's and also fires on expiry. (Cheaper than
+      // AbortSignal.any, which registers weak references per call.)
       const controller = new AbortController();
-      const signal = AbortSignal.any([ctx.signal, controller.signal]);
+      const parent = ctx.signal;
+      const follow = (): void => controller.abort(parent.reason);
+      if (parent.aborted) follow();
+      else parent.addEventListener('abort', follow, { once: true });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const expired = new Promise<ToolResult>((resolve) => {
         timer = setTimeout(() => {
@@ -38,9 +43,10 @@ export function timeoutMiddleware(options: TimeoutMiddlewareOptions = {}): Agent
         }, ms);
       });
       try {
-        return await Promise.race([next({ ...ctx, signal }), expired]);
+        return await Promise.race([next({ ...ctx, signal: controller.signal }), expired]);
       } finally {
         clearTimeout(timer);
+        parent.removeEventListener('abort', follow);
       }
     },
   };
