@@ -31,7 +31,11 @@ const DEFAULT_LIMIT = 100;
  *
  * `create` and `compareAndSet` are Lua scripts, so a record and its indexes change together and
  * two concurrent compare-and-sets on one version cannot both win: the script replaces the record
- * only if its stored JSON is still the one the caller's version was read from.
+ * only if its stored JSON is still the one the caller's version was read from. ioredis resends a
+ * command whose reply was lost with its connection; a resent script that finds its own write in
+ * place reports success, so a write is never reported lost because the connection dropped after
+ * it applied (the price: two writers racing with byte-identical records both succeed, with the
+ * same outcome).
  */
 export class RedisActionStore extends ActionStore {
   readonly #connection: RedisConnection;

@@ -116,9 +116,15 @@ export class RedisStreamsAdapter {
     return this.#writer.stats;
   }
 
-  /** Resolves once every event received so far is written (or reported to `onError`). */
+  /**
+   * Resolves once every event published on the bus before the call is written (or reported to
+   * `onError`): it lets the bus hand over what it queued for this adapter, then waits for the writes.
+   */
   async flush(): Promise<void> {
-    await this.#writer.flush();
+    do {
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.#writer.flush();
+    } while (!this.#writer.idle);
   }
 
   /** Reads a stream's events in id order (`XRANGE`). An entry that does not parse throws `CorruptStreamEntryError`. */
@@ -197,11 +203,7 @@ export class RedisStreamsAdapter {
   }
 
   async #close(): Promise<void> {
-    // Let the bus hand over what it queued for us, and write it, until nothing is left.
-    do {
-      await new Promise((resolve) => setImmediate(resolve));
-      await this.#writer.flush();
-    } while (!this.#writer.idle);
+    await this.flush();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     await this.#writer.flush();

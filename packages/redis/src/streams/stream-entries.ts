@@ -40,10 +40,15 @@ export function parseStreamEntry(stream: string, id: string, fields: unknown): S
   }
 }
 
-/** The entries of an `XREAD`/`XREADGROUP` reply for one stream (RESP2 arrays or a RESP3 map). */
+/** The entries of an `XREAD`/`XREADGROUP` reply for one stream (RESP2 arrays, or a RESP3 map flat or as an object). */
 export function entriesOfReadReply(reply: unknown, stream: string): Array<[string, unknown]> {
   if (reply === null || reply === undefined) return [];
   if (Array.isArray(reply)) {
+    // RESP3 maps under ioredis's legacy mapping come flat: [stream, entries, stream, entries…].
+    if (typeof reply[0] === 'string') {
+      for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === stream && Array.isArray(reply[i + 1])) return reply[i + 1] as Array<[string, unknown]>;
+      return [];
+    }
     for (const item of reply) {
       if (Array.isArray(item) && String(item[0]) === stream && Array.isArray(item[1])) return item[1] as Array<[string, unknown]>;
     }
