@@ -214,7 +214,7 @@ export class JobContext {
   async runAgent(agent: Agent, input: string | Message[], options: Omit<AgentRunOptions, 'signal' | 'context'> = {}): Promise<AgentResult> {
     const parent = this.allocate();
     this.throwIfStopped();
-    const middleware = [...(options.middleware ?? []), journalMiddleware({ ctx: this, parentStepId: parent, gate: this.init.modelGate, partials: this.init.partials })];
+    const middleware = [...(options.middleware ?? []), journalMiddleware({ ctx: this, parentStepId: parent, gate: this.init.modelGate, partials: this.init.partials, defaultModel: agent.engine.model.modelId })];
     const stream = agent.stream(input, { ...options, middleware, signal: this.signal, context: this.requestContext });
     stream.result.catch(() => undefined);
     for await (const _event of stream) {

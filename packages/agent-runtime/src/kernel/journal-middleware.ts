@@ -13,6 +13,8 @@ export interface JournalMiddlewareOptions {
   gate: ModelGate;
   /** Partial text of model calls in flight, by step id. */
   partials: Map<string, string>;
+  /** The model a request that names none goes to (the agent engine's default). */
+  defaultModel: string;
 }
 
 /**
@@ -23,13 +25,13 @@ export interface JournalMiddlewareOptions {
  * back to the model as tool errors; approvals pause the job) and the scope's budget, publishes
  * model, tool and delta events, and keeps the partial text of a streaming call for interruption.
  */
-export function journalMiddleware({ ctx, parentStepId, gate, partials }: JournalMiddlewareOptions): AgentMiddleware {
+export function journalMiddleware({ ctx, parentStepId, gate, partials, defaultModel }: JournalMiddlewareOptions): AgentMiddleware {
   return {
     name: 'baton.journal',
 
     async model(call, next): Promise<ModelResponse> {
       const stepId = `${parentStepId}.${call.callIndex}`;
-      const model = call.request.model ?? 'default';
+      const model = call.request.model ?? defaultModel;
       return ctx.runStep(
         stepId,
         'model',
