@@ -1,0 +1,1 @@
+export { ActionTokenVault, type ActionTokenVaultOptions, type ActionRequiredInfo } from './action-token-vault.js';

@@ -1,0 +1,130 @@
+import type { RuntimeKernel } from '@baton/agent-runtime';
+import { BatonError } from '@baton/llm-client';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ActionTokenVault, type ActionRequiredInfo } from '../actions/action-token-vault.js';
+import { NotFoundError } from '../errors/not-found-error.js';
+import { PayloadTooLargeError } from '../errors/payload-too-large-error.js';
+import { UnauthenticatedError } from '../errors/unauthenticated-error.js';
+import { errorResponse } from '../http/error-response.js';
+import { registerActionRoutes } from '../routes/action-routes.js';
+import { registerEventRoutes } from '../routes/event-routes.js';
+import { registerJobRoutes } from '../routes/job-routes.js';
+import { registerSessionRoutes } from '../routes/session-routes.js';
+import type { SseChannel } from '../sse/sse-channel.js';
+import { FrameCache } from '../sse/sse-frame.js';
+import { StreamLimiter } from '../sse/stream-limiter.js';
+import { listenOn, type ListenOptions, type ListeningServer } from './listen.js';
+import type { RouteContext, ServerEnv } from './route-context.js';
+import { resolveServerOptions, type BatonServerOptions } from './server-options.js';
+
+/** The HTTP + SSE transport over one kernel. */
+export interface BatonServer {
+  /** The Hono app: mount it (`parent.route('/', server.app)`) or serve `server.fetch` anywhere. */
+  readonly app: Hono<ServerEnv>;
+  readonly kernel: RuntimeKernel;
+  /** Resume tokens held for their scopes' clients. */
+  readonly actionTokens: ActionTokenVault;
+  /** The same as `actionTokens.onActionRequired`: for a kernel that forwards its callback. */
+  readonly onActionRequired: (info: ActionRequiredInfo) => void;
+  /** A web-standard handler (Node via `listen`, or Bun, Deno, workers, other frameworks). */
+  fetch(request: Request): Response | Promise<Response>;
+  /** Serves on Node's HTTP server; default `127.0.0.1` on a free port. */
+  listen(options?: ListenOptions): Promise<ListeningServer>;
+  /** Event streams open now, of one scope or in all. */
+  openStreams(scopeId?: string): number;
+  /** Ends every open event stream (their jobs go on) and stops following the bus. The kernel stays yours to close. */
+  close(): void;
+}
+
+/**
+ * Creates the HTTP API: jobs, sessions, actions, and their events as Server-Sent Events. Every
+ * route is scoped by `authenticate`: another scope's job is a 404, like a job that does not exist.
+ *
+ * ```ts
+ * const server = createBatonServer({
+ *   kernel: (hooks) => RuntimeKernel.create({ engine, agent, ...hooks }),
+ *   authenticate: async (request) => verifySession(request),
+ * });
+ * const { url } = await server.listen({ port: 8787 });
+ * ```
+ */
+export function createBatonServer(options: BatonServerOptions): BatonServer {
+  const resolved = resolveServerOptions(options);
+  const tokens = options.actionTokens ?? new ActionTokenVault();
+  const kernel = typeof options.kernel === 'function' ? options.kernel({ onActionRequired: tokens.onActionRequired }) : options.kernel;
+  const onError = options.onError ?? (() => {});
+  const authenticate = options.authenticate;
+  const channels = new Set<SseChannel>();
+  const limiter = new StreamLimiter(resolved.maxStreamsPerScope);
+  const unwatch = tokens.watch(kernel.stores.events);
+  const ctx: RouteContext = {
+    kernel,
+    tokens,
+    frames: new FrameCache(),
+    onError,
+    limiter,
+    channels,
+    heartbeatIntervalMs: resolved.heartbeatIntervalMs,
+    retryMs: resolved.retryMs,
+    maxBufferedEvents: resolved.maxBufferedEvents,
+    beforeExecute: options.beforeExecute,
+  };
+
+  const base = new Hono<ServerEnv>();
+  const app = resolved.basePath ? base.basePath(resolved.basePath) : base;
+  app.onError((error, c) => {
+    const { status, body } = errorResponse(error, onError);
+    return c.json(body, status as 400);
+  });
+  app.notFound((c) => {
+    const { status, body } = errorResponse(new NotFoundError('route', `${c.req.method} ${new URL(c.req.url).pathname}`), onError);
+    return c.json(body, status as 404);
+  });
+  app.use('*', async (c, next) => {
+    let principal;
+    try {
+      principal = await authenticate(c.req.raw);
+    } catch (error) {
+      if (BatonError.isInstance(error)) throw error;
+      onError(error);
+      throw new UnauthenticatedError('authentication failed');
+    }
+    if (!principal || typeof principal.scopeId !== 'string' || principal.scopeId === '' || typeof principal.principalId !== 'string' || principal.principalId === '') {
+      throw new UnauthenticatedError();
+    }
+    c.set('principal', { scopeId: principal.scopeId, principalId: principal.principalId });
+    await next();
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: resolved.maxBodyBytes,
+      onError: (c) => {
+        const { status, body } = errorResponse(new PayloadTooLargeError(resolved.maxBodyBytes), onError);
+        return c.json(body, status as 413);
+      },
+    }),
+  );
+  registerJobRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
+  registerActionRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+
+  const closeStreams = (): void => {
+    for (const channel of [...channels]) channel.close();
+  };
+  return {
+    app,
+    kernel,
+    actionTokens: tokens,
+    onActionRequired: tokens.onActionRequired,
+    fetch: (request) => app.fetch(request),
+    listen: (listenOptions = {}) => listenOn((request) => app.fetch(request), listenOptions, closeStreams),
+    openStreams: (scopeId) => (scopeId === undefined ? channels.size : limiter.openStreams(scopeId)),
+    close: () => {
+      unwatch();
+      closeStreams();
+    },
+  };
+}

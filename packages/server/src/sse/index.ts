@@ -1,0 +1,1 @@
+export { encodeSessionCursor, parseSessionCursor, type SessionCursorEntry } from './session-cursor.js';
