@@ -66,6 +66,12 @@ export class PgSqlClient implements SqlClient {
       },
     };
     let broken: unknown;
+    // A checked-out connection that the server drops between two statements emits 'error' on
+    // the client (not the pool): note it, so that the connection is destroyed on release.
+    const onError = (error: unknown): void => {
+      broken ??= error;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const value = await fn(tx);
@@ -76,6 +82,7 @@ export class PgSqlClient implements SqlClient {
       else await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError));
       throw mapDriverError(error);
     } finally {
+      client.off('error', onError);
       // A connection that failed is destroyed rather than returned to the pool.
       client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
     }

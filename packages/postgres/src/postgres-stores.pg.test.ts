@@ -1,0 +1,211 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatonError } from '@baton/llm-client';
+import type { RuntimeEvent, Signal } from '@baton/agent-runtime';
+import { makeTestJobRecord } from '@baton/agent-runtime/testing';
+import { createPostgresStores } from './create-stores.js';
+import { BatonDatabase } from './database.js';
+import { MigrationError } from './errors/migration-error.js';
+import { StoreUnavailableError } from './errors/store-unavailable-error.js';
+import { PostgresEventBus } from './events/postgres-event-bus.js';
+import { PgSqlClient } from './sql/pg-client.js';
+import { PostgresJobStore } from './stores/postgres-job-store.js';
+import { PostgresJournalStore } from './stores/postgres-journal-store.js';
+import { PostgresSignalChannel } from './stores/postgres-signal-channel.js';
+import { DATABASE_URL, dropSchema, freshSchemaName, postgresAvailable } from './test-helpers/environment.js';
+
+const available = await postgresAvailable();
+const clients: PgSqlClient[] = [];
+const schemas: string[] = [];
+
+/** A client with its own pool: another process, as far as the server can tell. */
+function client(max = 4): PgSqlClient {
+  const c = new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max } });
+  clients.push(c);
+  return c;
+}
+function schema(): string {
+  const s = freshSchemaName();
+  schemas.push(s);
+  return s;
+}
+async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+async function terminate(pid: number): Promise<void> {
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+  } finally {
+    await admin.end();
+  }
+}
+
+afterAll(async () => {
+  for (const c of clients) await c.close().catch(() => {});
+  for (const s of schemas) await dropSchema(s);
+});
+
+describe.skipIf(!available)('Postgres: migrations', () => {
+  it('applies each migration once when several processes migrate at once', async () => {
+    const s = schema();
+    const results = await Promise.all([client(), client(), client()].map((c) => new BatonDatabase({ client: c, schema: s }).migrate()));
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1]]);
+    expect(results.every((r) => r.version === 1)).toBe(true);
+    const again = new BatonDatabase({ client: client(), schema: s });
+    expect(await again.migrate()).toEqual({ applied: [], version: 1 });
+    const { rows } = await again.client.query<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [s]);
+    expect(rows[0]?.n).toBe(14);
+  });
+
+  it('refuses a database migrated by a newer version of the package', async () => {
+    const s = schema();
+    const db = new BatonDatabase({ client: client(), schema: s });
+    await db.migrate();
+    await db.client.query(`INSERT INTO ${db.tables.migrations} (version, name) VALUES (99, 'from the future')`);
+    const error = await new BatonDatabase({ client: client(), schema: s }).migrate().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).message).toMatch(/schema version 99/);
+  });
+
+  it('keeps two apps on two schemas apart', async () => {
+    const c = client();
+    const a = new PostgresJobStore({ client: c, schema: schema() });
+    const b = new PostgresJobStore({ client: c, schema: schema() });
+    const job = makeTestJobRecord({ scopeId: 'scope', id: 'shared-id' });
+    await a.create(job);
+    expect(await b.get({ scopeId: 'scope', jobId: 'shared-id' })).toBeUndefined();
+    expect(await a.get({ scopeId: 'scope', jobId: 'shared-id' })).toEqual(job);
+  });
+
+  it('rejects invalid options at once', () => {
+    expect(() => new PostgresJobStore({})).toThrow(/exactly one of/);
+    expect(() => new PostgresJobStore({ connectionString: DATABASE_URL, client: client() })).toThrow(/exactly one of/);
+    expect(() => new PostgresJobStore({ client: client(), schema: '' })).toThrow(/schema/);
+    expect(() => new PostgresJobStore({ client: client(), schema: 'x'.repeat(64) })).toThrow(/63 bytes/);
+  });
+
+  it('leaves a pool it was given open on close', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    const store = new PostgresJobStore({ pool, schema: schema() });
+    await store.create(makeTestJobRecord({ scopeId: 'scope' }));
+    await store.close();
+    expect((await pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
+    await pool.end();
+  });
+});
+
+describe.skipIf(!available)('Postgres: lost connections', () => {
+  it('reconnects after its connection is terminated: the next call succeeds or fails clearly, the one after succeeds', async () => {
+    const c = client(1);
+    const journal = new PostgresJournalStore({ client: c, schema: schema() });
+    const ref = { scopeId: 'scope', jobId: 'job-kill' };
+    const step = { ...ref, kind: 'model' as const, name: 'm', status: 'completed' as const, startedAt: 1, durationMs: 1 };
+    await journal.append(step, { expectedSeq: 0 });
+    const { rows } = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    await terminate(rows[0]!.pid);
+    const next = await journal.append(step, { expectedSeq: 1 }).then(
+      () => 'ok',
+      (e: unknown) => e,
+    );
+    if (next !== 'ok') {
+      expect(next).toBeInstanceOf(StoreUnavailableError);
+      expect((next as BatonError).retryable).toBe(true);
+    }
+    const head = await journal.head(ref);
+    const seq = head.nextSeq;
+    expect(seq).toBe(next === 'ok' ? 2 : 1);
+    await journal.append(step, { expectedSeq: seq });
+    expect((await journal.list(ref)).map((e) => e.seq)).toEqual(Array.from({ length: seq + 1 }, (_, i) => i));
+  });
+
+  it('leaves nothing of a transaction whose connection was cut, and serves the next call', async () => {
+    const c = client(2);
+    const db = new BatonDatabase({ client: c, schema: schema() });
+    await db.migrate();
+    const t = db.tables;
+    const cut = await c
+      .transaction(async (tx) => {
+        await tx.query(`INSERT INTO ${t.sharedData} (scope_id, job_id, key, value) VALUES ('s', 'j', 'a', '1')`);
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await terminate(rows[0]!.pid);
+        await tx.query(`INSERT INTO ${t.sharedData} (scope_id, job_id, key, value) VALUES ('s', 'j', 'b', '2')`);
+      })
+      .catch((e: unknown) => e);
+    expect(cut).toBeInstanceOf(StoreUnavailableError);
+    expect((cut as StoreUnavailableError).message).toMatch(/connection/i);
+    const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t.sharedData}`);
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it('fails with StoreUnavailableError when the server cannot be reached', async () => {
+    const unreachable = new PgSqlClient({ connectionString: 'postgres://postgres@127.0.0.1:1/test', poolConfig: { connectionTimeoutMillis: 2_000 } });
+    clients.push(unreachable);
+    const error = await new PostgresJobStore({ client: unreachable, schema: schema() }).get({ scopeId: 's', jobId: 'j' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ code: 'store_unavailable', driverCode: 'ECONNREFUSED' });
+  });
+});
+
+describe.skipIf(!available)('Postgres: across processes', () => {
+  it('delivers events published by one process to subscribers of another, inline or by reference', async () => {
+    const s = schema();
+    const publisher = new PostgresEventBus({ client: client(), schema: s });
+    const subscriber = new PostgresEventBus({ client: client(), schema: s });
+    await subscriber.setup();
+    const got: RuntimeEvent[] = [];
+    const stop = subscriber.subscribe((e) => void got.push(e), { scopeId: 'scope' });
+    // The LISTEN is set up in the background: publish until the first one arrives.
+    await eventually(async () => {
+      await publisher.publish({ type: 'model.delta', jobId: 'warmup', scopeId: 'scope', data: { model: 'm', textDelta: 'x' } });
+      return got.length > 0;
+    });
+    const small = await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'hi' } });
+    const large = await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'y'.repeat(10_000) } });
+    const ours = () => got.filter((e) => e.jobId === 'job');
+    await eventually(() => ours().length === 2);
+    expect(ours()).toEqual([small, large]);
+    stop();
+    await publisher.close();
+    await subscriber.close();
+  });
+
+  it('wakes a subscriber of another process, and again after its listening connection was terminated', async () => {
+    const s = schema();
+    const a = new PostgresSignalChannel({ client: client(), schema: s });
+    const b = new PostgresSignalChannel({ client: client(), schema: s });
+    const got: Signal[] = [];
+    const unsubscribe = await b.subscribe('baton:action.resolved:scope:act-1', (signal) => void got.push(signal));
+    const signal = (subjectId: string): Signal => ({ schemaVersion: 1, kind: 'action.resolved', scopeId: 'scope', subjectId, at: Date.now() });
+    await a.publish('baton:action.resolved:scope:act-1', signal('first'));
+    await eventually(() => got.length === 1);
+    const admin = client(1);
+    const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`);
+    for (const row of rows) await terminate(row.pid);
+    await eventually(async () => {
+      await a.publish('baton:action.resolved:scope:act-1', signal('after'));
+      return got.some((x) => x.subjectId === 'after');
+    });
+    await unsubscribe();
+  });
+
+  it('lets concurrent sweepers prune disjoint jobs, each once', async () => {
+    const s = schema();
+    const stores = await Promise.all([0, 1, 2].map(() => createPostgresStores({ connectionString: DATABASE_URL, schema: s, now: () => 2_000_000_000_000 })));
+    const [first] = stores;
+    for (let i = 0; i < 30; i++) {
+      const job = makeTestJobRecord({ scopeId: 'scope', id: `done-${i}`, status: 'completed', updatedAt: 1_000 });
+      await first!.jobs.create(job);
+      await first!.journal.append({ scopeId: 'scope', jobId: job.id, kind: 'custom', name: 's', status: 'completed', startedAt: 1, durationMs: 1 }, { expectedSeq: 0 });
+    }
+    const results = await Promise.all(stores.map((st) => st.pruneFinished({ olderThanMs: 1_000, batchSize: 4 })));
+    expect(results.reduce((n, r) => n + r.jobs, 0)).toBe(30);
+    expect(results.reduce((n, r) => n + r.rows, 0)).toBe(30);
+    for (const st of stores) await st.close();
+  });
+});
