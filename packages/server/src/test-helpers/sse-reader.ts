@@ -50,12 +50,14 @@ export async function openSse(url: string, options: { headers?: Record<string, s
 
 /** Reads messages until `stop` says so (inclusive) or the stream ends. */
 export async function collect(connection: SseConnection, stop: (m: SseMessage, all: SseMessage[]) => boolean = () => false): Promise<SseMessage[]> {
+  // `next()` rather than `for await`: leaving a `for await` early would close the stream.
   const all: SseMessage[] = [];
-  for await (const m of connection.messages) {
-    all.push(m);
-    if (stop(m, all)) break;
+  for (;;) {
+    const { done, value } = await connection.messages.next();
+    if (done) return all;
+    all.push(value);
+    if (stop(value, all)) return all;
   }
-  return all;
 }
 
 export const TERMINAL = new Set(['job.completed', 'job.failed', 'job.cancelled', 'job.interrupted', 'job.dead_lettered']);
