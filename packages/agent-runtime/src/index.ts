@@ -9,3 +9,4 @@ export * from './policy/index.js';
 export * from './ledger/index.js';
 export * from './plugins/index.js';
 export * from './kernel/index.js';
+export * from './orchestration/index.js';

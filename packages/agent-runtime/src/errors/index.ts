@@ -5,3 +5,4 @@ export * from './policy-errors.js';
 export * from './ledger-errors.js';
 export * from './plugin-errors.js';
 export * from './kernel-errors.js';
+export * from './orchestration-errors.js';

@@ -1,0 +1,18 @@
+export type { Operator, OperatorResult, OperatorUsage } from './operator.js';
+export { sumUsage } from './operator.js';
+export { OperatorContext, executeOperator, type ScopeOptions } from './operator-context.js';
+export { scopedJobContext, ScopedContextUnsupportedError } from './scoped-job-context.js';
+export { agentOperator, fnOperator, type AgentOperatorOptions } from './basic-operators.js';
+export { runOperator, operatorWorkflow, type OperatorWorkflowOptions } from './run-operator.js';
+export { runConcurrently, type RunConcurrentlyOptions } from './run-concurrently.js';
+export { ChainOperator, type ChainOperatorOptions } from './chain-operator.js';
+export { ParallelOperator, type ParallelOperatorOptions, type Aggregator, type AggregateInput } from './parallel-operator.js';
+export { MapReduceOperator, type MapReduceOperatorOptions } from './map-reduce-operator.js';
+export { PlannerExecutorOperator, parsePlan, type PlannerExecutorOperatorOptions, type PlannedStepInput, type SynthesisInput } from './planner-executor-operator.js';
+export { DebateOperator, parseVerdict, type DebateOperatorOptions, type DebateOutcome, type DebateRound, type DebateVerdict, type DebaterInput, type ModeratorInput } from './debate-operator.js';
+export { Router, parseRoute, modelClassifier, type RouterOptions, type RouteRule, type ModelClassifierOptions } from './router.js';
+export { OrchestrationConfigSchema, resolveOrchestrationConfig, type OrchestrationConfig, type ResolvedOrchestrationConfig } from './orchestration-config.js';
+export { ChildJobs, ChildJobRequestSchema, cancelChildJobs, type ChildJobRequest, type ChildJobResult, type ChildJobsOptions } from './child-jobs.js';
+export { childJobOperator, type ChildJobOperatorOptions } from './child-job-operator.js';
+export { launchPreparedJob, type PreparedJobSpec, type LaunchOptions } from './launch-job.js';
+export { journalUsage, type JobUsage } from './journal-usage.js';
