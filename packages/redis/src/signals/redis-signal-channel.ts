@@ -47,12 +47,12 @@ export class RedisSignalChannel extends SignalChannel {
 
   constructor(options: RedisSignalChannelOptions) {
     super();
-    this.#connection = new RedisConnection('RedisSignalChannel', options);
-    const prefix = options.channelPrefix ?? '';
+    const prefix = options?.channelPrefix ?? '';
     if (typeof prefix !== 'string') throw new InvalidArgumentError('channelPrefix', 'must be a string');
-    this.#prefix = prefix;
     if (options.onHandlerError !== undefined && typeof options.onHandlerError !== 'function') throw new InvalidArgumentError('onHandlerError', 'must be a function');
+    this.#prefix = prefix;
     this.#onHandlerError = options.onHandlerError ?? (() => {});
+    this.#connection = new RedisConnection('RedisSignalChannel', options);
   }
 
   override async publish(channel: string, signal: Signal): Promise<void> {

@@ -10,13 +10,14 @@ const IN_CI = process.env.CI === 'true';
  */
 export async function redisAvailable(): Promise<boolean> {
   const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => {});
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => (cause ??= error));
   try {
     await probe.connect();
     await probe.ping();
     return true;
   } catch (error) {
-    const why = `Redis at ${REDIS_URL.replace(/\/\/[^@]*@/, '//')} is unreachable (${(error as Error).message})`;
+    const why = `Redis at ${REDIS_URL.replace(/\/\/[^@]*@/, '//')} is unreachable (${(cause ?? (error as Error)).message})`;
     if (IN_CI) throw new Error(`${why}; CI=true requires it`);
     console.warn(`[redis tests] skipped: ${why}; set REDIS_URL or start redis-server to run them`);
     return false;
