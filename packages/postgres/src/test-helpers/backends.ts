@@ -15,8 +15,8 @@ export interface TestBackend {
   client(): Promise<SqlClient>;
   /** A migrated database on a new schema of this backend. */
   freshDatabase(): Promise<BatonDatabase>;
-  /** Empties every table of the database's schema (between tests). */
-  truncate(database: BatonDatabase): Promise<void>;
+  /** Empties tables of the database's schema between tests (default: every table). */
+  truncate(database: BatonDatabase, only?: (tables: BatonDatabase['tables']) => string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,8 +49,12 @@ function backend(name: 'pglite' | 'postgres', open: () => Promise<SqlClient>, dr
       await database.migrate();
       return database;
     },
-    async truncate(database) {
+    async truncate(database, only) {
       const t = database.tables;
+      if (only) {
+        for (const table of only(t)) await database.client.query(`DELETE FROM ${table}`);
+        return;
+      }
       const tables = [t.jobs, t.journalHeads, t.journalEntries, t.sharedData, t.sharedLog, t.deferredEvents, t.eventSeqs, t.events, t.actions, t.ledgerEvents, t.ledgerReservations, t.ledgerBudgets, t.queue];
       await database.client.query(`TRUNCATE ${tables.join(', ')}`);
     },

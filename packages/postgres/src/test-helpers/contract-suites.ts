@@ -11,15 +11,14 @@ import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import type { TestBackend } from './backends.js';
 
 /**
- * A contract init for one suite: a fresh schema on first use. Suites whose tests use random ids
- * share it; `truncate` empties it after each test for suites whose tests see every row (a queue
- * claims any job).
+ * A contract init for one suite: a fresh schema on first use, shared by the suite's tests (they
+ * use random ids). The queue suite empties its table after each test instead: a claim sees every job.
  */
-function suiteInit<S, X extends object>(backend: TestBackend, build: (database: BatonDatabase) => S, extra: (database: BatonDatabase) => X, options: { truncate?: boolean } = {}) {
+function suiteInit<S, X extends object>(backend: TestBackend, build: (database: BatonDatabase) => S, extra: (database: BatonDatabase) => X) {
   let database: Promise<BatonDatabase> | undefined;
   return async () => {
     const db = await (database ??= backend.freshDatabase());
-    return { store: build(db), ...(options.truncate ? { cleanup: () => backend.truncate(db) } : {}), ...extra(db) };
+    return { store: build(db), ...extra(db) };
   };
 }
 
@@ -85,7 +84,7 @@ export function describeAllContracts(backend: TestBackend): void {
     describeJobQueueContract(
       async ({ now, maxClaims }) => {
         const database = await (queueDatabase ??= backend.freshDatabase());
-        return { queue: new PostgresJobQueue({ database, now, maxClaims }), cleanup: () => backend.truncate(database) };
+        return { queue: new PostgresJobQueue({ database, now, maxClaims }), cleanup: () => backend.truncate(database, (t) => [t.queue]) };
       },
       { name: `JobQueue contract: ${name}` },
     );
