@@ -12,6 +12,7 @@ import {
   RequestContext,
 } from '@baton/llm-client';
 import type { ActionSpec } from '../actions/action-spec.js';
+import { ActionExpiredError } from '../errors/action-errors.js';
 import type { ActionManager } from '../actions/action-manager.js';
 import type { ExecutionContext } from '../context/execution-context.js';
 import type { RuntimeEventType } from '../events/runtime-event-type.js';
@@ -246,6 +247,10 @@ export class JobContext {
       throw SUSPEND;
     }
     if (current.status === 'pending') throw SUSPEND;
+    if (current.status === 'expired') {
+      // `onTimeout: 'fail'`: the wait fails (and with it the job, unless its code handles it).
+      throw new ActionExpiredError(current.id, current.expiresAt, current.escalatedToActionId);
+    }
     const outcome: ActionOutcome = {
       actionId: current.id,
       status: current.status,

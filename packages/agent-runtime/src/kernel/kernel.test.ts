@@ -235,3 +235,60 @@ describe('RuntimeKernel: scope budgets', () => {
     expect(usage.reservedTokens).toBe(0);
   });
 });
+
+describe('RuntimeKernel: action expiry', () => {
+  function expiringKernel(onTimeout: 'fail' | 'default' | 'escalate', clock: { now: number }, tokens: string[]) {
+    return RuntimeKernel.create({
+      _internal: { now: () => clock.now },
+      onActionRequired: (a) => tokens.push(a.resumeToken),
+      workflows: {
+        ship: async (ctx) => {
+          const outcome = await ctx.waitForAction({
+            type: 'approval',
+            title: 'Ship?',
+            timeoutSeconds: 60,
+            onTimeout,
+            ...(onTimeout === 'default' ? { defaultResolution: { approved: false, comment: 'nobody answered' } } : {}),
+            ...(onTimeout === 'escalate' ? { approvers: ['alice'], escalateTo: { approvers: ['carol'], timeoutSeconds: 60 } } : {}),
+          });
+          return { status: outcome.status, resolution: outcome.resolution };
+        },
+      },
+    });
+  }
+
+  it('onTimeout fail: the sweep expires the action and the job fails with action_expired', async () => {
+    const clock = { now: 1_000_000 };
+    const kernel = expiringKernel('fail', clock, []);
+    const h = await kernel.execute({ ...scope, workflow: 'ship', input: null });
+    await h.settled();
+    clock.now += 61_000;
+    expect(await kernel.sweepExpiredActions()).toBe(1);
+    await expect(h.result()).rejects.toMatchObject({ code: 'job_failed', errorCode: 'action_expired' });
+  });
+
+  it('onTimeout default: the job continues with the default resolution', async () => {
+    const clock = { now: 1_000_000 };
+    const kernel = expiringKernel('default', clock, []);
+    const h = await kernel.execute({ ...scope, workflow: 'ship', input: null });
+    await h.settled();
+    clock.now += 61_000;
+    await kernel.sweepExpiredActions();
+    await expect(h.result()).resolves.toMatchObject({ output: { status: 'rejected', resolution: { approved: false, comment: 'nobody answered' } } });
+  });
+
+  it('onTimeout escalate: a new approver gets a token, the job keeps waiting and resumes on their answer', async () => {
+    const clock = { now: 1_000_000 };
+    const tokens: string[] = [];
+    const kernel = expiringKernel('escalate', clock, tokens);
+    const h = await kernel.execute({ ...scope, workflow: 'ship', input: null });
+    await h.settled();
+    clock.now += 61_000;
+    await kernel.sweepExpiredActions();
+    expect(tokens).toHaveLength(2);
+    expect((await kernel.getJob(h.jobId, 'tenant-a'))!.status).toBe('waiting_for_action');
+    await expect(kernel.resume(tokens[0]!, { approved: true }, { scopeId: 'tenant-a', principalId: 'alice' })).rejects.toMatchObject({ code: expect.stringMatching(/expired|escalat/) });
+    const { handle } = await kernel.resume(tokens[1]!, { approved: true }, { scopeId: 'tenant-a', principalId: 'carol' });
+    await expect(handle!.result()).resolves.toMatchObject({ output: { status: 'resolved', resolution: { approved: true } } });
+  });
+});

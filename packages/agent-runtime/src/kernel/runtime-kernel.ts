@@ -260,7 +260,21 @@ export class RuntimeKernel implements HandleHost {
   async sweepExpiredActions(): Promise<number> {
     const result = await this.actions.expireDue({ now: this.now() });
     const touched = new Map<string, string>();
-    for (const r of result.outcomes ?? []) touched.set(r.action.jobId, r.action.scopeId);
+    for (const r of result.outcomes) {
+      if (r.escalation) {
+        // The request moves to the escalation's approvers: hand out its token; the job keeps waiting.
+        const { action, resumeToken } = r.escalation;
+        await this.stores.events.publish({ type: 'action.escalated', jobId: action.jobId, scopeId: action.scopeId, data: { actionId: r.action.id, escalatedToActionId: action.id, principalIds: action.approvers } });
+        try {
+          this.onActionRequired?.({ actionId: action.id, resumeToken, jobId: action.jobId, stepKey: action.stepKey });
+        } catch (error) {
+          this.onError(error);
+        }
+        continue;
+      }
+      await this.stores.events.publish({ type: 'action.expired', jobId: r.action.jobId, scopeId: r.action.scopeId, data: { actionId: r.action.id, actionType: r.action.type, outcome: r.outcome } });
+      touched.set(r.action.jobId, r.action.scopeId);
+    }
     for (const [jobId, scopeId] of touched) await this.resumeJob(jobId, scopeId);
     return touched.size;
   }
