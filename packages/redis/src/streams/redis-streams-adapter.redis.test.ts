@@ -62,6 +62,9 @@ describe.skipIf(!available)('RedisStreamsAdapter', () => {
     await a.flush();
     expect(a.streamFor('acme')).toBe(a.streamFor('globex'));
     expect((await a.readEvents(a.streamFor('any'))).map((e) => e.event.scopeId)).toEqual(['acme', 'globex']);
+    expect(await a.deleteStream(a.streamFor('any'))).toBe(true);
+    expect(await a.deleteStream(a.streamFor('any'))).toBe(false);
+    expect(await a.readEvents(a.streamFor('any'))).toEqual([]);
   });
 
   it('keeps the filtered events only', async () => {

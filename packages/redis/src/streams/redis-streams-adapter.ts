@@ -196,6 +196,12 @@ export class RedisStreamsAdapter {
     return this.#connection.run('streams.ack', (client) => client.xack(stream, group, ...ids));
   }
 
+  /** Deletes a stream with its entries and groups (`UNLINK`), e.g. when a tenant goes; true when it existed. */
+  async deleteStream(stream: string): Promise<boolean> {
+    checkStream(stream);
+    return (await this.#connection.run('streams.deleteStream', (client) => client.unlink(stream))) === 1;
+  }
+
   /** Unsubscribes from the bus, writes what is buffered, and closes the connections it opened. */
   async close(): Promise<void> {
     this.#closing ??= this.#close();
