@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorruptRecordError, type JobRecord } from '@baton/agent-runtime';
 import { makeTestJobRecord, sampleActionRecord } from '@baton/agent-runtime/testing';
+import * as postgres from './index.js';
 import { createEmbeddedStores, type BatonStores } from './create-stores.js';
 import { BatonDatabase } from './database.js';
+import type { PgliteSqlClient } from './sql/pglite-client.js';
 import { PostgresJobStore } from './stores/postgres-job-store.js';
 import { PostgresJournalStore } from './stores/postgres-journal-store.js';
 
@@ -135,5 +137,22 @@ describe('pruneFinished', () => {
     expect(late.jobs).toBe(3);
     for (const id of [done.id, gone.id, recent.id]) expect(await stores.jobs.get({ scopeId: scope, jobId: id })).toBeUndefined();
     expect(await stores.jobs.get({ scopeId: scope, jobId: waiting.id })).toBeDefined();
+  });
+});
+
+describe('README', () => {
+  it('runs the smallest example as written (on this file\'s PGlite instance instead of ./.baton-data)', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const body = (block ?? '')
+      .replace(/^import \{ ([^}]+) \} from '@baton\/postgres';$/m, 'const { $1 } = postgres;')
+      .replace("{ dir: './.baton-data' }", '{ pglite }')
+      .replaceAll('console.log(', 'log(');
+    const logged: unknown[] = [];
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (...args: string[]) => (...args: unknown[]) => Promise<void>;
+    const pglite = (stores.database.client as PgliteSqlClient).db;
+    await new AsyncFunction('postgres', 'pglite', 'log', body)(postgres, pglite, (value: unknown) => logged.push(value));
+    expect(logged).toEqual([['job-1:0']]);
   });
 });

@@ -140,7 +140,13 @@ export class PostgresEventBus extends EventBus {
 
   override subscribe(handler: EventHandler, options: SubscribeOptions = {}): EventUnsubscribe {
     const unsubscribe = this.local.add(handler, options);
-    if (this.crossProcess) this.listening ??= this.listen();
+    // Listening starts in the background; if it fails (server down), the next subscribe tries again.
+    if (this.crossProcess) {
+      this.listening ??= this.listen().catch(() => {
+        this.listening = undefined;
+        return undefined;
+      });
+    }
     return unsubscribe;
   }
 
