@@ -10,3 +10,4 @@ export * from './ledger/index.js';
 export * from './plugins/index.js';
 export * from './kernel/index.js';
 export * from './orchestration/index.js';
+export * from './graph/index.js';
