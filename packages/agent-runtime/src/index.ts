@@ -11,3 +11,4 @@ export * from './plugins/index.js';
 export * from './kernel/index.js';
 export * from './orchestration/index.js';
 export * from './graph/index.js';
+export * from './replay/index.js';

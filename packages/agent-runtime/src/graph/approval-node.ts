@@ -5,7 +5,7 @@ import type { OperatorContext } from '../orchestration/operator-context.js';
 import type { NodeInput } from './execution-graph.js';
 
 /** An approval node's output. */
-export interface ApprovalDecision {
+export interface ApprovalNodeOutput {
   [key: string]: JsonValue;
   approved: boolean;
   status: string;
@@ -30,7 +30,7 @@ export interface ApprovalNodeOptions {
  * worker) and resumes — on any kernel over the same stores — when the action is answered. Its
  * output is `{ approved, status, comment, resolvedBy }`; branch on it with edge conditions.
  */
-export function approvalNode(options: ApprovalNodeOptions): (input: NodeInput, ctx: OperatorContext) => Promise<ApprovalDecision> {
+export function approvalNode(options: ApprovalNodeOptions): (input: NodeInput, ctx: OperatorContext) => Promise<ApprovalNodeOutput> {
   if (typeof options?.title !== 'string' && typeof options?.title !== 'function') throw new InvalidArgumentError('title', 'an approval needs a title');
   return async (input, ctx) => {
     const text = (v: string | ((i: NodeInput) => string) | undefined) => (typeof v === 'function' ? v(input) : v);
