@@ -53,15 +53,15 @@ async function signalRows(): Promise<Array<Record<string, string | number>>> {
 
 async function streamRow(name: string, events: number, options: { batchSize: number; maxInFlightBatches: number }): Promise<Record<string, string | number>> {
   const bus = new InMemoryEventBus({ maxEventsPerJob: 1_000 });
-  const adapter = new RedisStreamsAdapter(bus, { url, streamPrefix: `${prefix}events`, partition: 'single', maxLen: 100_000, maxQueue: events, ...options });
+  const adapter = new RedisStreamsAdapter(bus, { url, streamPrefix: `${prefix}events`, partition: 'single', maxLen: 100_000, maxBuffered: events, ...options });
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < events; i++) void bus.publish({ type: 'model.delta', scopeId: 'bench', jobId: `job-${i % 50}`, data: { model: 'm', textDelta: `token ${i}` } });
   await adapter.flush();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const { written, failed } = adapter.stats;
+  const { written, failed, dropped } = adapter.stats;
   await adapter.deleteStream(adapter.streamFor('bench'));
   await adapter.close();
-  return { case: name, events, written, failed, 'seconds': seconds.toFixed(3), 'events/s': Math.round(written / seconds) };
+  return { case: name, events, written, failed, dropped, 'seconds': seconds.toFixed(3), 'events/s': Math.round(written / seconds) };
 }
 
 if (await reachable()) {

@@ -7,6 +7,7 @@ export {
   type ReadGroupOptions,
   type RedisStreamsAdapterOptions,
   type StreamEntry,
+  type StreamWriterStats,
 } from './streams/index.js';
 export type { RedisConnectionOptions } from './connection/index.js';
 export {

@@ -47,6 +47,7 @@ describe('options', () => {
     invalid(() => new RedisStreamsAdapter(bus, { url, maxInFlightBatches: 2.5 }), 'maxInFlightBatches');
     invalid(() => new RedisStreamsAdapter(bus, { url, partition: 'job' as never }), 'partition');
     invalid(() => new RedisStreamsAdapter(bus, { url, streamPrefix: '' }), 'streamPrefix');
+    invalid(() => new RedisStreamsAdapter(bus, { url, maxBuffered: 0 }), 'maxBuffered');
   });
 });
 

@@ -26,17 +26,18 @@ describe.skipIf(!available)('README examples', () => {
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => (m[1] as string).replaceAll('myapp:', prefix));
     expect(blocks).toHaveLength(2);
     await mkdir(workDir, { recursive: true });
-    const outputs: string[] = [];
-    for (const [i, code] of blocks.entries()) {
-      const file = join(workDir, `block-${i}.ts`);
-      await writeFile(file, code);
-      const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
-        cwd: packageDir,
-        env: { ...process.env, REDIS_URL },
-        timeout: 20_000,
-      });
-      outputs.push(stdout);
-    }
+    const outputs = await Promise.all(
+      blocks.map(async (code, i) => {
+        const file = join(workDir, `block-${i}.ts`);
+        await writeFile(file, code);
+        const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+          cwd: packageDir,
+          env: { ...process.env, REDIS_URL },
+          timeout: 30_000,
+        });
+        return stdout;
+      }),
+    );
     expect(outputs[0]?.trim()).toBe('resolved');
     expect(outputs[1]).toMatch(/^\d+-\d+ job\.completed 1$/m);
   });

@@ -134,6 +134,21 @@ describe.skipIf(!available)('RedisStreamsAdapter', () => {
     expect(await admin.xlen(a.streamFor('acme'))).toBe(700);
   });
 
+  it('drops the oldest events past maxBuffered, says which, and never holds up the publisher', async () => {
+    const gaps: Array<{ dropped: number; first: { seq: number }; last: { seq: number } }> = [];
+    const a = adapter({ batchSize: 10, maxInFlightBatches: 1, maxBuffered: 50, onGap: (gap) => gaps.push(gap) });
+    for (let i = 0; i < 500; i++) void delta('acme', 'job-1', `t${i}`);
+    await a.flush();
+    const dropped = gaps.reduce((sum, g) => sum + g.dropped, 0);
+    expect(dropped).toBeGreaterThan(0);
+    const written = await admin.xlen(a.streamFor('acme'));
+    expect(written + dropped).toBe(500);
+    expect(a.stats.written).toBe(written);
+    // The newest events are the ones kept.
+    const last = await a.readEvents(a.streamFor('acme'), { afterId: '0', count: 1_000 });
+    expect(last.at(-1)?.event.seq).toBe(500);
+  });
+
   it('reports failed writes with the number of events lost', async () => {
     const errors: Array<{ error: unknown; events: number }> = [];
     const a = adapter({ onError: (error, info) => errors.push({ error, events: info.events }) });

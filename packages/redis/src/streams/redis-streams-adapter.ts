@@ -5,7 +5,7 @@ import { keyPart, positiveInt } from '../connection/key-prefix.js';
 import { RedisConnection, type RedisConnectionOptions } from '../connection/redis-connection.js';
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { checkEntryId, entriesOfReadReply, parseStreamEntry, type StreamEntry } from './stream-entries.js';
-import { StreamWriter } from './stream-writer.js';
+import { StreamWriter, type StreamWriterStats } from './stream-writer.js';
 
 export interface RedisStreamsAdapterOptions extends RedisConnectionOptions {
   /** Key of the single stream, or prefix of the per-scope ones (`<prefix>:<scopeId>`). Default `baton:events`. */
@@ -16,12 +16,16 @@ export interface RedisStreamsAdapterOptions extends RedisConnectionOptions {
   readonly maxLen?: number | undefined;
   /** Events per pipeline, at most; default 256. */
   readonly batchSize?: number | undefined;
-  /** Pipelines in flight at once, at most; default 4. Past that, the bus queues events for this adapter. */
+  /** Pipelines in flight at once, at most; default 4. Past that, events wait in a buffer. */
   readonly maxInFlightBatches?: number | undefined;
   /** Which bus events to write (default every event). */
   readonly filter?: EventFilter | undefined;
-  /** Events the bus holds for this adapter while writes are at their bound (default 10,000); past it the oldest are dropped and `onGap` says which. */
-  readonly maxQueue?: number | undefined;
+  /**
+   * Events held while writes are at their bound (default 10,000; also the adapter's queue on the
+   * bus, for bursts published in one tick). Past it the oldest are dropped and `onGap` says which.
+   */
+  readonly maxBuffered?: number | undefined;
+  /** Events dropped because the buffer was full (default: ignored; `stats.dropped` counts them). */
   readonly onGap?: ((gap: EventGap) => void) | undefined;
   /**
    * Called when a write fails after ioredis's own retries (`info.events` events lost) and when
@@ -77,11 +81,20 @@ export class RedisStreamsAdapter {
     const maxLen = positiveInt(options.maxLen, 'maxLen', 10_000);
     const batchSize = positiveInt(options.batchSize, 'batchSize', 256);
     const maxInFlightBatches = positiveInt(options.maxInFlightBatches, 'maxInFlightBatches', 4);
-    const maxQueue = positiveInt(options.maxQueue, 'maxQueue', 10_000);
+    const maxBuffered = positiveInt(options.maxBuffered, 'maxBuffered', 10_000);
+    if (options.onGap !== undefined && typeof options.onGap !== 'function') throw new InvalidArgumentError('onGap', 'must be a function');
     if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidArgumentError('onError', 'must be a function');
     this.#prefix = prefix;
     this.#single = partition === 'single';
     const onError = options.onError ?? (() => {});
+    const reportGap = options.onGap;
+    const onGap = (gap: EventGap): void => {
+      try {
+        reportGap?.(gap);
+      } catch {
+        // Nowhere left to report to.
+      }
+    };
     this.#onError = (error, info) => {
       try {
         onError(error, info);
@@ -96,13 +109,17 @@ export class RedisStreamsAdapter {
       maxLen,
       batchSize,
       maxInFlightBatches,
+      maxBuffered,
+      onGap,
       onError: this.#onError,
     });
+    // The handler never returns a promise, so the bus hands events over as fast as they come;
+    // its own queue only holds a burst published within one tick.
     this.#unsubscribe = eventBus.subscribe((event) => this.#writer.offer(event), {
       ...options.filter,
-      maxQueue,
+      maxQueue: maxBuffered,
       overflow: 'drop-oldest',
-      onGap: options.onGap,
+      onGap,
     });
   }
 
@@ -111,8 +128,8 @@ export class RedisStreamsAdapter {
     return this.#single ? this.#prefix : `${this.#prefix}:${keyPart(scopeId)}`;
   }
 
-  /** Events written and failed so far, and what is still buffered. */
-  get stats(): { written: number; failed: number; buffered: number; inFlightBatches: number } {
+  /** Events written, failed and dropped so far, and what is buffered or in flight now. */
+  get stats(): StreamWriterStats {
     return this.#writer.stats;
   }
 
@@ -121,10 +138,9 @@ export class RedisStreamsAdapter {
    * `onError`): it lets the bus hand over what it queued for this adapter, then waits for the writes.
    */
   async flush(): Promise<void> {
-    do {
-      await new Promise((resolve) => setImmediate(resolve));
-      await this.#writer.flush();
-    } while (!this.#writer.idle);
+    // The bus hands events over on microtasks: after one turn of the loop it has given us all.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.#writer.drained(this.#writer.offered);
   }
 
   /** Reads a stream's events in id order (`XRANGE`). An entry that does not parse throws `CorruptStreamEntryError`. */
@@ -212,7 +228,7 @@ export class RedisStreamsAdapter {
     await this.flush();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    await this.#writer.flush();
+    await this.#writer.drained();
     for (const client of this.#blockingAll) client.disconnect();
     await this.#connection.close();
   }

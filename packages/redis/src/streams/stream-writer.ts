@@ -1,4 +1,4 @@
-import type { RuntimeEvent } from '@baton/agent-runtime';
+import type { EventGap, RuntimeEvent } from '@baton/agent-runtime';
 import type { RedisConnection } from '../connection/redis-connection.js';
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { EVENT_FIELD } from './stream-entries.js';
@@ -9,54 +9,86 @@ export interface StreamWriterOptions {
   readonly maxLen: number;
   readonly batchSize: number;
   readonly maxInFlightBatches: number;
+  /** Events held while writes are at their bound; past it the oldest are dropped. */
+  readonly maxBuffered: number;
+  readonly onGap: (gap: EventGap) => void;
   readonly onError: (error: unknown, info: { events: number }) => void;
+}
+
+export interface StreamWriterStats {
+  readonly written: number;
+  readonly failed: number;
+  readonly dropped: number;
+  readonly buffered: number;
+  readonly inFlightBatches: number;
 }
 
 /**
  * Batches events into pipelines of `XADD … MAXLEN ~ n`: events that arrive together go out in
  * one round trip, at most `batchSize` per pipeline and at most `maxInFlightBatches` pipelines at
- * once. `offer` returns a promise while both bounds are reached, so the event bus holds further
- * events in the subscriber's own bounded queue (its overflow policy applies there).
+ * once. While both bounds are reached, events wait in a buffer of at most `maxBuffered`; past
+ * that the oldest are dropped and `onGap` says which. `offer` never blocks the publisher.
  */
 export class StreamWriter {
   readonly #o: StreamWriterOptions;
   #buffer: RuntimeEvent[] = [];
   #inFlight = 0;
   #scheduled = false;
-  #slotWaiters: Array<() => void> = [];
-  #idleWaiters: Array<() => void> = [];
+  #gap: { dropped: number; first: RuntimeEvent; last: RuntimeEvent } | undefined;
+  #drainWaiters: Array<{ target: number; resolve: () => void }> = [];
+  #offered = 0;
   #written = 0;
   #failed = 0;
+  #dropped = 0;
 
   constructor(options: StreamWriterOptions) {
     this.#o = options;
   }
 
-  /** Events written and events whose write failed, since the start. */
-  get stats(): { written: number; failed: number; buffered: number; inFlightBatches: number } {
-    return { written: this.#written, failed: this.#failed, buffered: this.#buffer.length, inFlightBatches: this.#inFlight };
+  get stats(): StreamWriterStats {
+    return { written: this.#written, failed: this.#failed, dropped: this.#dropped, buffered: this.#buffer.length, inFlightBatches: this.#inFlight };
   }
 
-  get idle(): boolean {
-    return this.#buffer.length === 0 && this.#inFlight === 0;
+  /** Events offered so far. */
+  get offered(): number {
+    return this.#offered;
   }
 
-  offer(event: RuntimeEvent): void | Promise<void> {
+  offer(event: RuntimeEvent): void {
+    this.#offered++;
+    if (this.#buffer.length >= this.#o.maxBuffered) this.#drop(this.#buffer.shift() as RuntimeEvent);
     this.#buffer.push(event);
     if (this.#buffer.length >= this.#o.batchSize) this.#pump();
     else this.#schedule();
-    if (this.#saturated()) return new Promise((resolve) => this.#slotWaiters.push(resolve));
   }
 
-  /** Resolves once every event offered so far has been written (or reported as failed). */
-  flush(): Promise<void> {
+  /** Resolves once the first `target` events offered are written, reported as failed, or dropped. */
+  drained(target = this.#offered): Promise<void> {
     this.#pump();
-    if (this.idle) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    if (this.#done() >= target) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push({ target, resolve }));
   }
 
-  #saturated(): boolean {
-    return this.#inFlight >= this.#o.maxInFlightBatches && this.#buffer.length >= this.#o.batchSize;
+  #done(): number {
+    return this.#written + this.#failed + this.#dropped;
+  }
+
+  #drop(event: RuntimeEvent): void {
+    this.#dropped++;
+    if (this.#gap) {
+      this.#gap.dropped++;
+      this.#gap.last = event;
+      return;
+    }
+    this.#gap = { dropped: 1, first: event, last: event };
+    // Reported once per burst of drops, after it.
+    queueMicrotask(() => {
+      const gap = this.#gap;
+      this.#gap = undefined;
+      if (!gap) return;
+      this.#o.onGap({ dropped: gap.dropped, first: { jobId: gap.first.jobId, seq: gap.first.seq }, last: { jobId: gap.last.jobId, seq: gap.last.seq } });
+      this.#settle();
+    });
   }
 
   #schedule(): void {
@@ -83,16 +115,11 @@ export class StreamWriter {
   }
 
   #settle(): void {
-    if (!this.#saturated() && this.#slotWaiters.length > 0) {
-      const waiters = this.#slotWaiters;
-      this.#slotWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
-    if (this.idle && this.#idleWaiters.length > 0) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+    if (this.#drainWaiters.length === 0) return;
+    const done = this.#done();
+    const waiting = this.#drainWaiters;
+    this.#drainWaiters = waiting.filter((w) => w.target > done);
+    for (const w of waiting) if (w.target <= done) w.resolve();
   }
 
   async #write(batch: RuntimeEvent[]): Promise<void> {
