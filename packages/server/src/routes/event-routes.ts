@@ -6,14 +6,9 @@ import type { RouteContext, ServerEnv } from '../server/route-context.js';
 import { pumpJobEvents } from '../sse/job-event-stream.js';
 import { parseSessionCursor } from '../sse/session-cursor.js';
 import { pumpSessionEvents } from '../sse/session-event-stream.js';
-import { SseChannel } from '../sse/sse-channel.js';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { SSE_HEADERS, SseChannel, type NodeResponseLike } from '../sse/sse-channel.js';
 import { sessionIdParam } from './session-routes.js';
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-};
 
 /**
  * `GET /jobs/:id/events` and `GET /sessions/:id/events` as Server-Sent Events. Both resume from
@@ -37,9 +32,9 @@ export function registerEventRoutes(app: Hono<ServerEnv>, ctx: RouteContext): vo
       const rest = await ctx.kernel.stores.events.replay({ jobId: id, scopeId, fromSeq, limit: 1 });
       if (rest.length === 0) return c.body(null, 204);
     }
-    const channel = open(ctx, scopeId);
+    const channel = open(ctx, c, scopeId);
     void pumpJobEvents(ctx, job, fromSeq, channel, ctx.maxBufferedEvents);
-    return c.body(channel.body, 200, SSE_HEADERS);
+    return respond(c, channel);
   });
 
   app.get('/sessions/:id/events', (c) => {
@@ -50,9 +45,9 @@ export function registerEventRoutes(app: Hono<ServerEnv>, ctx: RouteContext): vo
     if (last !== undefined && cursor === undefined) {
       throw new InvalidRequestError({ code: 'invalid_last_event_id', field: 'Last-Event-ID', message: 'Last-Event-ID: a session stream id is `<jobId>:<seq>[,<jobId>:<seq>…]`' });
     }
-    const channel = open(ctx, scopeId);
+    const channel = open(ctx, c, scopeId);
     void pumpSessionEvents(ctx, { scopeId, sessionId, cursor, maxBuffered: ctx.maxBufferedEvents }, channel);
-    return c.body(channel.body, 200, SSE_HEADERS);
+    return respond(c, channel);
   });
 }
 
@@ -61,11 +56,16 @@ function lastEventId(c: Context<ServerEnv>): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function open(ctx: RouteContext, scopeId: string): SseChannel {
+/**
+ * Served by Node through `@hono/node-server` (the server's `listen()`, or a parent app on it),
+ * the channel writes to the Node response directly; anywhere else its body is a `ReadableStream`.
+ */
+function open(ctx: RouteContext, c: Context<ServerEnv>, scopeId: string): SseChannel {
   const release = ctx.limiter.acquire(scopeId);
   const channel: SseChannel = new SseChannel({
     heartbeatIntervalMs: ctx.heartbeatIntervalMs,
     retryMs: ctx.retryMs,
+    nodeResponse: nodeResponseOf(c),
     onClose: () => {
       release();
       ctx.channels.delete(channel);
@@ -73,4 +73,13 @@ function open(ctx: RouteContext, scopeId: string): SseChannel {
   });
   ctx.channels.add(channel);
   return channel;
+}
+
+function respond(c: Context<ServerEnv>, channel: SseChannel): Response {
+  return channel.body ? c.body(channel.body, 200, { ...SSE_HEADERS }) : RESPONSE_ALREADY_SENT;
+}
+
+function nodeResponseOf(c: Context<ServerEnv>): NodeResponseLike | undefined {
+  const outgoing = (c.env as { outgoing?: Partial<NodeResponseLike> } | undefined)?.outgoing;
+  return outgoing && typeof outgoing.writeHead === 'function' && typeof outgoing.write === 'function' && typeof outgoing.on === 'function' ? (outgoing as NodeResponseLike) : undefined;
 }

@@ -27,8 +27,12 @@ export interface BatonServer {
   readonly actionTokens: ActionTokenVault;
   /** The same as `actionTokens.onActionRequired`: for a kernel that forwards its callback. */
   readonly onActionRequired: (info: ActionRequiredInfo) => void;
-  /** A web-standard handler (Node via `listen`, or Bun, Deno, workers, other frameworks). */
-  fetch(request: Request): Response | Promise<Response>;
+  /**
+   * A web-standard handler (Bun, Deno, workers, other frameworks). Under `@hono/node-server`
+   * pass its bindings as `env` (`serve({ fetch: server.fetch })` does) so that event streams
+   * write to the Node response directly.
+   */
+  fetch(request: Request, env?: unknown): Response | Promise<Response>;
   /** Serves on Node's HTTP server; default `127.0.0.1` on a free port. */
   listen(options?: ListenOptions): Promise<ListeningServer>;
   /** Event streams open now, of one scope or in all. */
@@ -119,8 +123,8 @@ export function createBatonServer(options: BatonServerOptions): BatonServer {
     kernel,
     actionTokens: tokens,
     onActionRequired: tokens.onActionRequired,
-    fetch: (request) => app.fetch(request),
-    listen: (listenOptions = {}) => listenOn((request) => app.fetch(request), listenOptions, closeStreams),
+    fetch: (request, env) => app.fetch(request, env),
+    listen: (listenOptions = {}) => listenOn((request, env) => app.fetch(request, env), listenOptions, closeStreams),
     openStreams: (scopeId) => (scopeId === undefined ? channels.size : limiter.openStreams(scopeId)),
     close: () => {
       unwatch();

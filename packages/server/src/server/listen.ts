@@ -25,7 +25,7 @@ export interface ListeningServer {
 }
 
 /** Serves a fetch handler on Node's HTTP server. `beforeClose` runs first in `close()` (ending open streams). */
-export async function listenOn(fetch: (request: Request) => Response | Promise<Response>, options: ListenOptions, beforeClose: () => void): Promise<ListeningServer> {
+export async function listenOn(fetch: (request: Request, env: unknown) => Response | Promise<Response>, options: ListenOptions, beforeClose: () => void): Promise<ListeningServer> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('port', 'must be an integer from 0 to 65535');
   const host = options.host ?? '127.0.0.1';

@@ -101,6 +101,34 @@ describe('GET /jobs/:id/events', () => {
   });
 });
 
+describe('on a fetch-only host (no Node response to write to)', () => {
+  it('streams the same frames as a ReadableStream body, and a cancelled body frees the stream, not the job', async () => {
+    const jobId = await startJob('streamed through fetch');
+    const response = await t.server.fetch(new Request(`http://host/jobs/${jobId}/events`, { headers: scopeHeaders() }));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('event: job.completed')) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    expect((await reader.read()).done).toBe(true);
+
+    const other = await startJob('cancel me not');
+    const live = await t.server.fetch(new Request(`http://host/jobs/${other}/events`, { headers: scopeHeaders() }));
+    const liveReader = live.body!.getReader();
+    await liveReader.read();
+    expect(t.server.openStreams('tenant-a')).toBeGreaterThanOrEqual(1);
+    await liveReader.cancel();
+    await expect.poll(() => t.server.openStreams('tenant-a')).toBe(0);
+    expect((await (await t.server.kernel.handle(other, 'tenant-a'))!.settled()).status).toBe('completed');
+  });
+});
+
 describe('GET /sessions/:id/events', () => {
   it('follows a session across jobs and resumes from a `<jobId>:<seq>` cursor with no gap and no duplicate', async () => {
     const session = `chat-${Date.now()}`;
