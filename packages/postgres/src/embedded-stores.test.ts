@@ -156,3 +156,12 @@ describe('README', () => {
     expect(logged).toEqual([['job-1:0']]);
   });
 });
+
+describe('values Postgres cannot store', () => {
+  it('refuses the NUL character with InvalidArgumentError and writes nothing', async () => {
+    const job = makeTestJobRecord({ scopeId, id: 'job-nul', input: { text: 'a\u0000b' } });
+    await expect(stores.jobs.create(job)).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect(await stores.jobs.get({ scopeId, jobId: 'job-nul' })).toBeUndefined();
+    await expect(stores.jobs.create(makeTestJobRecord({ scopeId, id: 'job-\u0000' }))).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});

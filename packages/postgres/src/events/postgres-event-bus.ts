@@ -186,7 +186,7 @@ export class PostgresEventBus extends EventBus {
     if (this.crossProcess) params.push(this.channel, this.origin, Buffer.byteLength(json) <= INLINE_PAYLOAD_BYTES);
     let seq: number;
     try {
-      const { rows } = await sql.query<{ seq: string }>(this.insertSql, params);
+      const { rows } = await sql.query<{ seq: string }>(this.insertSql, params, { prepare: true });
       seq = num(rows[0]?.seq);
     } catch (error) {
       throw mapValueError(error, 'event');

@@ -172,7 +172,10 @@ const initial: Migration = {
       last_failure text,
       dead_letter_reason text,
       dead_lettered_at timestamptz,
-      PRIMARY KEY (scope_id, job_id)
+      PRIMARY KEY (scope_id, job_id),
+      CHECK (state IN ('ready', 'leased', 'dead_lettered', 'done')),
+      CHECK (priority IN ('critical', 'high', 'normal', 'low') AND priority_rank BETWEEN 0 AND 3),
+      CHECK (state <> 'leased' OR (worker_id IS NOT NULL AND lease_expires_at IS NOT NULL))
     )`,
     `CREATE INDEX queue_ready ON ${t.queue} (priority_rank, enqueued_at, ord) WHERE state = 'ready'`,
     `CREATE INDEX queue_leased ON ${t.queue} (lease_expires_at) WHERE state = 'leased'`,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@baton/llm-client';
 import {
+  CorruptRecordError,
   JOB_PRIORITIES,
   JobQueue,
   LeaseLostError,
@@ -190,6 +191,9 @@ export class PostgresJobQueue extends JobQueue {
     const { rows } = await db.query<Record<string, string | number | null>>(this.sql.get, [r.scopeId, r.jobId]);
     const row = rows[0];
     if (!row || row.state === 'done') return undefined;
+    if (!PRIORITIES.has(String(row.priority)) || !['ready', 'leased', 'dead_lettered'].includes(String(row.state))) {
+      throw new CorruptRecordError({ recordType: 'queue_entry', recordId: r.jobId, jobId: r.jobId, scopeId: r.scopeId, issue: `state '${String(row.state)}', priority '${String(row.priority)}'` });
+    }
     return {
       jobId: String(row.job_id),
       scopeId: String(row.scope_id),

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { InvalidArgumentError } from '@baton/llm-client';
 import { mapDriverError, isConnectionError } from './driver-errors.js';
 import { PgNotificationListener } from '../notifications/pg-notification-listener.js';
-import type { NotificationHandler, SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+import type { NotificationHandler, QueryOptions, SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 
 export interface PgSqlClientOptions {
   /** A `postgres://` URL; the client opens (and on `close()` ends) its own pool. */
@@ -24,6 +25,7 @@ export class PgSqlClient implements SqlClient {
   readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private listener: PgNotificationListener | undefined;
+  private readonly statementNames = new Map<string, string>();
   private closed = false;
 
   constructor(options: PgSqlClientOptions) {
@@ -43,9 +45,9 @@ export class PgSqlClient implements SqlClient {
     }
   }
 
-  async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> {
+  async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<SqlResult<Row>> {
     try {
-      const result = await this.pool.query(text, params as unknown[]);
+      const result = await this.pool.query(this.config(text, params, options));
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     } catch (error) {
       throw mapDriverError(error);
@@ -60,8 +62,8 @@ export class PgSqlClient implements SqlClient {
       throw mapDriverError(error);
     }
     const tx: SqlExecutor = {
-      query: async <Row>(text: string, params: readonly unknown[] = []) => {
-        const result = await client.query(text, params as unknown[]);
+      query: async <Row>(text: string, params: readonly unknown[] = [], options?: QueryOptions) => {
+        const result = await client.query(this.config(text, params, options));
         return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
       },
     };
@@ -86,6 +88,17 @@ export class PgSqlClient implements SqlClient {
       // A connection that failed is destroyed rather than returned to the pool.
       client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
     }
+  }
+
+  /** A prepared statement is named by its text's hash: the same text (schema included) shares one name. */
+  private config(text: string, params: readonly unknown[], options: QueryOptions | undefined): pg.QueryConfig {
+    if (!options?.prepare) return { text, values: params as unknown[] };
+    let name = this.statementNames.get(text);
+    if (name === undefined) {
+      name = `baton_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+      this.statementNames.set(text, name);
+    }
+    return { name, text, values: params as unknown[] };
   }
 
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {

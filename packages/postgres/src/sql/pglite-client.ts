@@ -1,6 +1,6 @@
 import { PGlite, type PGliteInterface } from '@electric-sql/pglite';
 import { InvalidArgumentError } from '@baton/llm-client';
-import type { NotificationHandler, SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+import type { NotificationHandler, QueryOptions, SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 
 interface PgliteResults {
   rows: unknown[];
@@ -41,7 +41,7 @@ export class PgliteSqlClient implements SqlClient {
     return new PgliteSqlClient(db, { owned: true });
   }
 
-  async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> {
+  async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = [], _options?: QueryOptions): Promise<SqlResult<Row>> {
     return toResult<Row>(await this.db.query(text, params as unknown[]));
   }
 

@@ -4,9 +4,17 @@ export interface SqlResult<Row = Record<string, unknown>> {
   readonly rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * A statement run on every step (an append, a job update): a server client prepares it once per
+   * connection and then only binds parameters. Ignored where preparing brings nothing (PGlite).
+   */
+  readonly prepare?: boolean | undefined;
+}
+
 /** Runs one parameterized statement (`$1`, `$2`, …). Values are never spliced into the text. */
 export interface SqlExecutor {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<Row>>;
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<Row>>;
 }
 
 /** Called with the payload of each notification on a channel. */

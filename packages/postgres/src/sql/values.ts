@@ -31,6 +31,7 @@ export function jsonParam(value: unknown): string {
 export function mapValueError(error: unknown, argument: string): unknown {
   const state = sqlState(error);
   if (state === '22P05') return new InvalidArgumentError(argument, 'JSON strings stored in Postgres cannot contain the NUL character (\\u0000)', error);
+  if (state === '22021') return new InvalidArgumentError(argument, 'text stored in Postgres cannot contain the NUL character (\\u0000)', error);
   if (state === '22003') return new InvalidArgumentError(argument, 'a number is out of the range Postgres stores', error);
   return error;
 }

@@ -74,6 +74,7 @@ export class PostgresJobStore extends JobStore {
           record.updatedAt,
           jsonParam(record),
         ],
+        { prepare: true },
       );
       inserted = result.rowCount;
     } catch (error) {
@@ -89,10 +90,11 @@ export class PostgresJobStore extends JobStore {
 
   override async get(ref: JobRef): Promise<JobRecord | undefined> {
     const sql = await this.ctx.sql();
-    const { rows } = await sql.query<Row>(`SELECT scope_id, id, record::text AS record FROM ${this.ctx.tables.jobs} WHERE scope_id = $1 AND id = $2`, [
-      ref.scopeId,
-      ref.jobId,
-    ]);
+    const { rows } = await sql.query<Row>(
+      `SELECT scope_id, id, record::text AS record FROM ${this.ctx.tables.jobs} WHERE scope_id = $1 AND id = $2`,
+      [ref.scopeId, ref.jobId],
+      { prepare: true },
+    );
     return rows[0] ? load(rows[0]) : undefined;
   }
 
@@ -122,6 +124,7 @@ export class PostgresJobStore extends JobStore {
           record.createdAt,
           record.idempotencyKey ?? null,
         ],
+        { prepare: true },
       );
       updated = result.rowCount;
     } catch (error) {

@@ -94,7 +94,7 @@ export class PostgresJournalStore extends JournalStore {
         record.name,
         record.status,
         jsonParam(record),
-      ]);
+      ], { prepare: true });
       written = result.rowCount;
     } catch (error) {
       throw mapValueError(error, 'entry');

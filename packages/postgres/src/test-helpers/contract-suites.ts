@@ -1,4 +1,4 @@
-import { afterAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { describeActionStoreContract, describeEventBusContract, describeJobQueueContract, describeJobStoreContract, describeJournalStoreContract, describeLedgerWriterContract, describeSignalChannelContract } from '@baton/agent-runtime/testing';
 import type { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
@@ -25,6 +25,10 @@ function suiteInit<S, X extends object>(backend: TestBackend, build: (database: 
 /** Registers every port's contract suite exported by `@baton/agent-runtime/testing` on `backend`. */
 export function describeAllContracts(backend: TestBackend): void {
   describe(backend.name, () => {
+    // Open the connection (start PGlite) once, before the first suite.
+    beforeAll(async () => {
+      await backend.client();
+    });
     afterAll(() => backend.close());
     const name = backend.name;
 
