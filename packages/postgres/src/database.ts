@@ -1,7 +1,9 @@
 import type { PGliteInterface } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { InvalidArgumentError } from '@baton/llm-client';
-import { migrateSchema, type MigrationResult } from './migrations/migrate.js';
+import { MigrationError } from './errors/migration-error.js';
+import { currentVersion, migrateSchema, type MigrationResult } from './migrations/migrate.js';
+import { LATEST_SCHEMA_VERSION } from './migrations/migrations.js';
 import { validateSchemaName } from './sql/identifiers.js';
 import { PgSqlClient } from './sql/pg-client.js';
 import { PgliteSqlClient } from './sql/pglite-client.js';
@@ -41,6 +43,7 @@ export class BatonDatabase {
   private readonly ownsClient: boolean;
   private readonly autoMigrate: boolean;
   private migration: Promise<MigrationResult> | undefined;
+  private checked: Promise<void> | undefined;
 
   constructor(options: { client: SqlClient; schema?: string | undefined; ownsClient?: boolean; autoMigrate?: boolean | undefined }) {
     this.client = options.client;
@@ -59,9 +62,36 @@ export class BatonDatabase {
     return this.migration;
   }
 
-  /** Awaited by every store call: migrates on first use unless `autoMigrate` is false. */
+  /**
+   * Awaited by every store call: migrates on first use, or, with `autoMigrate: false`, checks
+   * once that someone did (`MigrationError` saying so otherwise, instead of "no such table").
+   */
   async ready(): Promise<void> {
-    if (this.autoMigrate) await this.migrate();
+    if (this.autoMigrate) {
+      await this.migrate();
+      return;
+    }
+    this.checked ??= currentVersion(this.client, this.tables).then(
+      (version) => {
+        if (version === undefined || version < LATEST_SCHEMA_VERSION) {
+          throw new MigrationError({
+            schema: this.schema,
+            version,
+            message: `the schema is at version ${version ?? 'none'}, this package needs ${LATEST_SCHEMA_VERSION}; call migrate() (autoMigrate is false)`,
+          });
+        }
+      },
+      (error: unknown) => {
+        this.checked = undefined;
+        throw error;
+      },
+    );
+    try {
+      await this.checked;
+    } catch (error) {
+      this.checked = undefined;
+      throw error;
+    }
   }
 
   /** Closes the client if this database opened it. */

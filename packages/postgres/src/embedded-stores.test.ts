@@ -165,3 +165,15 @@ describe('values Postgres cannot store', () => {
     await expect(stores.jobs.create(makeTestJobRecord({ scopeId, id: 'job-\u0000' }))).rejects.toMatchObject({ code: 'invalid_argument' });
   });
 });
+
+describe('ordering past nine', () => {
+  it('lists journal entries and shared-log records in numeric order', async () => {
+    const ref = { scopeId, jobId: 'job-many' };
+    for (let seq = 0; seq < 12; seq++) {
+      await stores.journal.append({ ...ref, kind: 'custom', name: `s${seq}`, status: 'completed', startedAt: 1, durationMs: 1 }, { expectedSeq: seq });
+    }
+    await stores.journal.appendSharedLog({ ...ref, entries: Array.from({ length: 12 }, (_, i) => i) });
+    expect((await stores.journal.list(ref)).map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect((await stores.journal.listSharedLog({ ...ref, fromIndex: 2 })).map((r) => r.index)).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+  });
+});

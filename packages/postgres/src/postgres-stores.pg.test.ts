@@ -83,6 +83,16 @@ describe.skipIf(!available)('Postgres: migrations', () => {
     expect(await a.get({ scopeId: 'scope', jobId: 'shared-id' })).toEqual(job);
   });
 
+  it('says to migrate when autoMigrate is off and the schema is not there, and works once migrated', async () => {
+    const s = schema();
+    const store = new PostgresJobStore({ client: client(), schema: s, autoMigrate: false });
+    const error = await store.get({ scopeId: 'scope', jobId: 'j' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as Error).message).toMatch(/call migrate\(\)/);
+    expect((await store.migrate()).applied).toEqual([1]);
+    expect(await store.get({ scopeId: 'scope', jobId: 'j' })).toBeUndefined();
+  });
+
   it('rejects invalid options at once', () => {
     expect(() => new PostgresJobStore({})).toThrow(/exactly one of/);
     expect(() => new PostgresJobStore({ connectionString: DATABASE_URL, client: client() })).toThrow(/exactly one of/);
