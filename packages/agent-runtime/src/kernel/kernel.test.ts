@@ -292,3 +292,40 @@ describe('RuntimeKernel: action expiry', () => {
     await expect(handle!.result()).resolves.toMatchObject({ output: { status: 'resolved', resolution: { approved: true } } });
   });
 });
+
+describe('RuntimeKernel: shared data, shared log and deferred events', () => {
+  it('keeps shared data and log with the journal, and publishes deferred events when the job resumes', async () => {
+    const s = stores();
+    let token = '';
+    const workflow = async (ctx: import('./job-context.js').JobContext) => {
+      await ctx.step('prepare', async () => {
+        await ctx.setShared({ stage: 'prepared' });
+        await ctx.log({ note: 'prepared' });
+        return null;
+      });
+      await ctx.step('announce', async () => {
+        await ctx.emitOnResume('checkpoint.saved', { seq: 0, key: 'resumed-after-approval' });
+        return null;
+      });
+      await ctx.waitForAction({ type: 'approval', title: 'Continue?' });
+      await ctx.setShared({ stage: 'approved' });
+      return ctx.getShared();
+    };
+    const a = RuntimeKernel.create({ stores: s, workflows: { w: workflow }, onActionRequired: (x) => (token = x.resumeToken) });
+    const handle = await a.execute({ ...scope, workflow: 'w', input: null });
+    await handle.settled();
+    const before = await s.events.replay({ jobId: handle.jobId, scopeId: 'tenant-a' });
+    expect(before.some((e) => e.type === 'checkpoint.saved')).toBe(false);
+
+    const b = RuntimeKernel.create({ stores: s, workflows: { w: workflow } });
+    const { handle: resumed } = await b.resume(token, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' });
+    await expect(resumed!.result()).resolves.toMatchObject({ output: { stage: 'approved' } });
+    const events = await s.events.replay({ jobId: handle.jobId, scopeId: 'tenant-a' });
+    const resumedAt = events.findIndex((e) => e.type === 'job.resumed');
+    const deferredAt = events.findIndex((e) => e.type === 'checkpoint.saved');
+    expect(deferredAt).toBeGreaterThan(resumedAt);
+    expect(events.filter((e) => e.type === 'checkpoint.saved')).toHaveLength(1);
+    const log = await s.journal.listSharedLog({ jobId: handle.jobId, scopeId: 'tenant-a' });
+    expect(log.map((r) => r.value)).toEqual([{ note: 'prepared' }]);
+  });
+});
