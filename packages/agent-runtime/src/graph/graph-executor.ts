@@ -4,7 +4,7 @@ import type { JsonValue } from '../jobs/json-value.js';
 import { serializeError, type SerializedError } from '../jobs/serialized-error.js';
 import type { JobContext } from '../kernel/job-context.js';
 import { OperatorContext } from '../orchestration/operator-context.js';
-import type { ExecutionGraph, NodeRetryPolicy } from './execution-graph.js';
+import type { ExecutionGraph, NodeInput, NodeRetryPolicy } from './execution-graph.js';
 import type { GraphPlan } from './graph-validation.js';
 import { defaultSleep, runNodeAttempts, type NodeOutcome, type Sleep } from './node-runner.js';
 
@@ -86,6 +86,10 @@ class GraphRun {
   private readonly errors: Record<string, SerializedError> = {};
   private readonly runs: Record<string, number> = {};
   private readonly ready: string[] = [];
+  /** Predecessors' outputs of each ready node, as they were when it became ready. */
+  private readonly fed = new Map<string, Record<string, JsonValue>>();
+  private running = 0;
+  private idle: (() => void) | undefined;
   private readonly controller = new AbortController();
   private failure: { error: unknown } | undefined;
   private pause: { error: unknown } | undefined;
@@ -112,21 +116,12 @@ class GraphRun {
     const onAbort = () => this.controller.abort(outer.reason);
     if (outer.aborted) onAbort();
     else outer.addEventListener('abort', onAbort, { once: true });
-    const running = new Set<Promise<void>>();
     try {
-      for (const node of this.plan.nodes) this.consider(node.id);
-      for (;;) {
-        if (!this.failure && !this.controller.signal.aborted) {
-          this.ready.sort((a, b) => this.rank(a, b));
-          while (this.ready.length > 0 && running.size < this.settings.maxParallel) {
-            const id = this.ready.shift()!;
-            const p: Promise<void> = this.start(id).finally(() => running.delete(p));
-            running.add(p);
-          }
-        }
-        if (running.size === 0) break;
-        await Promise.race(running);
-      }
+      await new Promise<void>((resolve) => {
+        this.idle = resolve;
+        for (const node of this.plan.nodes) this.consider(node.id);
+        this.pump();
+      });
     } finally {
       outer.removeEventListener('abort', onAbort);
     }
@@ -136,6 +131,24 @@ class GraphRun {
     const status: Record<string, GraphNodeStatus> = {};
     for (const [id, s] of this.state) if (s === 'completed' || s === 'failed' || s === 'skipped') status[id] = s;
     return { graph: this.name, outputs: this.outputs, status, runs: this.runs, errors: this.errors };
+  }
+
+  /** Starts ready nodes (by priority) up to the limit; resolves the run once nothing runs and nothing can start. */
+  private pump(): void {
+    if (!this.failure && !this.controller.signal.aborted) {
+      if (this.ready.length > 1) this.ready.sort((a, b) => this.rank(a, b));
+      while (this.ready.length > 0 && this.running < this.settings.maxParallel) {
+        const id = this.ready.shift()!;
+        this.running++;
+        void this.start(id)
+          .catch((error: unknown) => this.fail(id, error))
+          .then(() => {
+            this.running--;
+            this.pump();
+          });
+      }
+    }
+    if (this.running === 0) this.idle?.();
   }
 
   private rank(a: string, b: string): number {
@@ -155,6 +168,12 @@ class GraphRun {
       if (t) any = true;
     }
     if (any) {
+      const predecessors: Record<string, JsonValue> = {};
+      for (const e of incoming) {
+        const from = this.plan.edges[e]!.from;
+        if (this.taken[e] && from in this.outputs) predecessors[from] = this.outputs[from]!;
+      }
+      this.fed.set(id, predecessors);
       this.state.set(id, 'running');
       this.ready.push(id);
       return;
@@ -166,11 +185,8 @@ class GraphRun {
   private async start(id: string): Promise<void> {
     const node = this.plan.byId.get(id)!;
     const iteration = this.iteration.get(id)!;
-    const predecessors: Record<string, JsonValue> = {};
-    for (const e of this.plan.forwardIn.get(id)!) {
-      const from = this.plan.edges[e]!.from;
-      if (this.taken[e] && from in this.outputs) predecessors[from] = this.outputs[from]!;
-    }
+    const predecessors = this.fed.get(id) ?? {};
+    this.fed.delete(id);
     const hasRecovery = this.plan.forwardOut.get(id)!.some((e) => this.plan.edges[e]!.on === 'failure') || this.plan.loopOut.get(id)!.some((e) => this.plan.edges[e]!.on === 'failure');
     const retry: NodeRetryPolicy = { ...this.settings.defaultRetry, ...node.retry };
     let record: NodeRecord;
@@ -178,8 +194,8 @@ class GraphRun {
       record = await this.ctx.scope(
         `node:${id}`,
         async (nodeCtx) => {
-          const base = { nodeId: id, input: this.input, predecessors, outputs: { ...this.outputs }, iteration };
-          const outcome: NodeOutcome = await runNodeAttempts(node, base, nodeCtx, retry, this.settings.sleep, this.settings.defaultTimeoutMs);
+          const inputFor = (attempt: number) => this.nodeInput(id, predecessors, iteration, attempt);
+          const outcome: NodeOutcome = await runNodeAttempts(node, inputFor, nodeCtx, retry, this.settings.sleep, this.settings.defaultTimeoutMs);
           if (outcome.ok) return { ok: true, output: outcome.output } satisfies NodeRecord;
           if (!hasRecovery) throw this.failed(id, outcome.error, outcome.attempts);
           return { ok: false, error: serializeError(outcome.error), attempts: outcome.attempts } satisfies NodeRecord;
@@ -192,13 +208,35 @@ class GraphRun {
         this.pause ??= { error };
         return;
       }
-      // Once the graph is stopping (a failure, the job stopped), later errors are the stop's echoes.
-      if (this.failure || this.controller.signal.aborted) return;
-      this.failure = { error: error instanceof GraphNodeFailedError ? error : this.failed(id, error, 1) };
-      this.controller.abort(this.failure.error);
+      this.fail(id, error);
       return;
     }
     this.finish(id, record);
+  }
+
+  /** The first failure stops the graph; later errors (the stop's echoes) are dropped. */
+  private fail(id: string, error: unknown): void {
+    if (this.failure || this.controller.signal.aborted) return;
+    this.failure = { error: error instanceof GraphNodeFailedError ? error : this.failed(id, error, 1) };
+    this.controller.abort(this.failure.error);
+  }
+
+  /** A node's input; `outputs` (its ancestors' and loop mates' latest outputs) is built on first read. */
+  private nodeInput(id: string, predecessors: Record<string, JsonValue>, iteration: number, attempt: number): NodeInput {
+    const input = { nodeId: id, input: this.input, predecessors, iteration, attempt } as NodeInput;
+    const visible = this.plan.visible.get(id)!;
+    let snapshot: Record<string, JsonValue> | undefined;
+    Object.defineProperty(input, 'outputs', {
+      enumerable: true,
+      get: () => {
+        if (!snapshot) {
+          snapshot = {};
+          for (const v of visible) if (v in this.outputs) snapshot[v] = this.outputs[v]!;
+        }
+        return snapshot;
+      },
+    });
+    return input;
   }
 
   private failed(id: string, cause: unknown, attempts: number): GraphNodeFailedError {

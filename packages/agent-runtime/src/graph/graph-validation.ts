@@ -15,6 +15,8 @@ export interface GraphPlan {
   readonly loopOut: ReadonlyMap<string, readonly number[]>;
   /** For each loop edge: the nodes it sends the graph back through (from its target to its source). */
   readonly loopBody: ReadonlyMap<number, readonly string[]>;
+  /** What `NodeInput.outputs` shows each node: its ancestors, and the nodes of every loop it is in (and theirs). */
+  readonly visible: ReadonlyMap<string, readonly string[]>;
 }
 
 const ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -84,6 +86,7 @@ export function analyzeGraph(name: string, nodes: readonly GraphNode[], edges: r
   }
   if (issues.length > 0) throw new GraphValidationError(name, issues);
   return {
+    visible: visibleNodes(order.order, (id) => forwardIn.get(id)!.map((e) => edges[e]!.from), loopBody),
     nodes,
     edges,
     byId,
@@ -155,4 +158,31 @@ function reach(start: string, next: (id: string) => string[]): Set<string> {
     }
   }
   return seen;
+}
+
+/** Each node's ancestors (in topological order), plus the members (and their ancestors) of the loops it belongs to. */
+function visibleNodes(order: readonly string[], preds: (id: string) => string[], loopBody: ReadonlyMap<number, readonly string[]>): Map<string, string[]> {
+  const ancestors = new Map<string, Set<string>>();
+  for (const id of order) {
+    const set = new Set<string>();
+    for (const p of preds(id)) {
+      for (const a of ancestors.get(p)!) set.add(a);
+      set.add(p);
+    }
+    ancestors.set(id, set);
+  }
+  const position = new Map(order.map((id, i) => [id, i]));
+  const out = new Map<string, string[]>();
+  for (const id of order) {
+    const set = new Set(ancestors.get(id));
+    for (const body of loopBody.values()) {
+      if (!body.includes(id)) continue;
+      for (const member of body) {
+        if (member !== id) set.add(member);
+        for (const a of ancestors.get(member)!) if (a !== id) set.add(a);
+      }
+    }
+    out.set(id, [...set].sort((a, b) => position.get(a)! - position.get(b)!));
+  }
+  return out;
 }

@@ -31,11 +31,11 @@ export type NodeOutcome = { ok: true; output: JsonValue; attempts: number } | { 
  * (its signal is aborted, and the attempt fails with `GraphNodeTimeoutError`). The runtime's
  * pause signal passes straight through.
  */
-export async function runNodeAttempts(node: GraphNode, base: Omit<NodeInput, 'attempt'>, ctx: OperatorContext, retry: NodeRetryPolicy, sleep: Sleep, defaultTimeoutMs: number | undefined): Promise<NodeOutcome> {
+export async function runNodeAttempts(node: GraphNode, inputFor: (attempt: number) => NodeInput, ctx: OperatorContext, retry: NodeRetryPolicy, sleep: Sleep, defaultTimeoutMs: number | undefined): Promise<NodeOutcome> {
   const timeoutMs = node.timeoutMs ?? defaultTimeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      const output = await runAttempt(node, { ...base, attempt }, ctx, attempt, timeoutMs, sleep);
+      const output = await runAttempt(node, inputFor(attempt), ctx, attempt, timeoutMs, sleep);
       return { ok: true, output: output === undefined ? null : (output as JsonValue), attempts: attempt };
     } catch (error) {
       if (OperatorContext.isControlSignal(error)) throw error;

@@ -163,6 +163,29 @@ describe('ChildJobs', () => {
     await expect(poor.result()).rejects.toMatchObject({ errorCode: 'child_job_limit', message: expect.stringContaining('budget is spent') });
   });
 
+  it('a child past timeoutSeconds fails with a timeout, which the parent sees as ChildJobFailedError; children run one at a time without parallelExecution', async () => {
+    let running = 0;
+    let peak = 0;
+    const kernel: RuntimeKernel = RuntimeKernel.create({
+      workflows: {
+        hang: (ctx) => untilStopped(ctx),
+        quick: async () => {
+          peak = Math.max(peak, ++running);
+          await new Promise((r) => setTimeout(r, 2));
+          running--;
+          return 'ok';
+        },
+        sequential: (ctx) => new ChildJobs({ kernel, ctx, config: { parallelExecution: false } }).runAll([{ workflow: 'quick', input: 1 }, { workflow: 'quick', input: 2 }, { workflow: 'quick', input: 3 }]),
+        parent: (ctx) => new ChildJobs({ kernel, ctx, config: { timeoutSeconds: 0.05 } }).run({ workflow: 'hang', input: null }),
+      },
+    });
+    const sequential = await kernel.execute({ ...scope, workflow: 'sequential', input: null });
+    expect((await sequential.result()).output).toMatchObject([{ output: 'ok' }, { output: 'ok' }, { output: 'ok' }]);
+    expect(peak).toBe(1);
+    const handle = await kernel.execute({ ...scope, workflow: 'parent', input: null });
+    await expect(handle.result()).rejects.toMatchObject({ errorCode: 'child_job_failed', message: expect.stringMatching(/timed out/) });
+  });
+
   it('rejects bad requests and config with InvalidArgumentError', async () => {
     const kernel = RuntimeKernel.create();
     const wf: Workflow = (ctx) => new ChildJobs({ kernel, ctx, config: { maxParallel: 0 } }).run({ input: 1 });

@@ -1,4 +1,4 @@
-import { BatonError, InvalidArgumentError, type Agent, type AgentResult, type AgentRunOptions, type CompletionSpec, type EngineCallOptions, type Message, type ModelResponse } from '@baton/llm-client';
+import { AbortError, BatonError, InvalidArgumentError, type Agent, type AgentResult, type AgentRunOptions, type CompletionSpec, type EngineCallOptions, type Message, type ModelResponse } from '@baton/llm-client';
 import type { ActionSpec } from '../actions/action-spec.js';
 import { OperatorFailedError } from '../errors/orchestration-errors.js';
 import type { RuntimeEventDataMap } from '../events/runtime-event-data.js';
@@ -33,14 +33,18 @@ export class OperatorContext {
   readonly path: string;
   readonly signal: AbortSignal;
   private counter = 0;
-  private readonly view: JobContext;
+  private scoped: JobContext | undefined;
 
   constructor(job: JobContext, path: string, signal: AbortSignal = job.signal) {
     if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('path', 'must be a non-empty step id');
     this.job = job;
     this.path = path;
     this.signal = signal;
-    this.view = scopedJobContext(job, () => this.reserve(), signal);
+  }
+
+  /** The job's context scoped under this one (made on first use: most operator contexts of a graph never need it). */
+  private get view(): JobContext {
+    return (this.scoped ??= scopedJobContext(this.job, () => this.reserve(), this.signal));
   }
 
   /**
@@ -108,7 +112,8 @@ export class OperatorContext {
     const id = options.at ?? this.reserve();
     const signal = options.signal ?? this.signal;
     const { at: _at, signal: _signal, ...stepOptions } = options;
-    return this.view.runStep(id, stepOptions.kind ?? 'custom', name, () => fn(new OperatorContext(this.job, id, signal)), stepOptions);
+    stopIfAborted(signal);
+    return this.job.runStep(id, stepOptions.kind ?? 'custom', name, () => fn(new OperatorContext(this.job, id, signal)), stepOptions);
   }
 
   /**
@@ -141,13 +146,18 @@ export class OperatorContext {
 
   /** Throws once this context's signal (or the job's) has fired. */
   throwIfStopped(): void {
-    this.view.throwIfStopped();
+    this.job.throwIfStopped();
+    stopIfAborted(this.signal);
   }
 
   /** True for the runtime's pause signal, which operator code must rethrow. */
   static isControlSignal(error: unknown): boolean {
     return JobContext.isControlSignal(error);
   }
+}
+
+function stopIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new AbortError(signal.reason);
 }
 
 /**
