@@ -217,7 +217,7 @@ export class RuntimeKernel implements HandleHost {
       metadata,
     });
     if (!created) return new ExecutionHandle(this, job, false);
-    if (enqueue && req.sessionId) {
+    if (enqueue && req.sessionId && !this.queue) {
       const key = sessionKey(job.scopeId, req.sessionId);
       const queue = this.sessionQueues.get(key) ?? [];
       queue.push(job);
@@ -357,6 +357,11 @@ export class RuntimeKernel implements HandleHost {
       queue,
       loadJob: (jobId, scopeId) => this.stores.jobs.get({ jobId, scopeId }),
       launchLeased: (job, mode, lease) => this.launch(job, mode, lease),
+      sessionBusy: async (job) => {
+        if (!job.sessionId) return false;
+        const page = await this.stores.jobs.list({ scopeId: job.scopeId, sessionId: job.sessionId, status: ['running'], limit: 2 });
+        return page.jobs.some((j) => j.id !== job.id);
+      },
       markDeadLettered: async (jobId, scopeId, reason, claims) => {
         const job = await this.stores.jobs.get({ jobId, scopeId });
         if (job && !isTerminalJobStatus(job.status)) await this.jobs.markDeadLettered({ jobId, scopeId, reason, claims });
@@ -565,7 +570,9 @@ export class RuntimeKernel implements HandleHost {
     // Waiting for an action, or queued: nothing runs; its journal is what it achieved.
     const ref = { jobId: job.id, scopeId: job.scopeId };
     await this.actions.cancelJobActions(ref).catch(this.onError);
-    if (strategy === 'rollback') {
+    if (strategy === 'rollback' || job.status === 'queued') {
+      // A job that never started has nothing to hand on.
+      await this.queue?.remove(ref).catch(this.onError);
       await this.jobs.cancel({ ...ref, reason: `rolled back by ${byJobId}` });
       return undefined;
     }

@@ -136,4 +136,25 @@ describe('workers', () => {
     await expect(h2.result()).resolves.toMatchObject({ output: 'done' });
     await b.close();
   });
+
+  it('a session runs one job at a time on workers: an enqueued message waits for the running one', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    const order: string[] = [];
+    const wf: Workflow = async (ctx, input) =>
+      ctx.step('answer', async () => {
+        order.push(`start ${String(input)}`);
+        await new Promise((r) => setTimeout(r, 30));
+        order.push(`end ${String(input)}`);
+        return input;
+      });
+    const kernel = RuntimeKernel.create({ stores: s, queue, workflows: { wf } });
+    await kernel.startWorker({ concurrency: 2, pollMs: 5 });
+    const first = await kernel.execute({ ...scope, sessionId: 'chat', workflow: 'wf', input: 'one' });
+    while (order.length === 0) await new Promise((r) => setTimeout(r, 2));
+    const second = await kernel.execute({ ...scope, sessionId: 'chat', workflow: 'wf', input: 'two', strategy: 'enqueue' });
+    await Promise.all([first.result(), second.result()]);
+    expect(order).toEqual(['start one', 'end one', 'start two', 'end two']);
+    await kernel.close();
+  });
 });

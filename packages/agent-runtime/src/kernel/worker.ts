@@ -5,6 +5,9 @@ import type { ClaimedJob, JobQueue } from '../ports/job-queue.js';
 import type { ActiveRun, RunLease, RunMode } from './job-runner.js';
 import { StopSignal } from './run-control.js';
 
+/** How long a job queued behind its session's running job waits before it is tried again. */
+const SESSION_RETRY_MS = 100;
+
 export interface WorkerOptions {
   /** Jobs this worker runs at once (default 4). */
   concurrency?: number;
@@ -25,6 +28,8 @@ export interface WorkerHost {
   loadJob(jobId: string, scopeId: string): Promise<JobRecord | undefined>;
   launchLeased(job: JobRecord, mode: RunMode, lease: RunLease): ActiveRun;
   markDeadLettered(jobId: string, scopeId: string, reason: string, claims: number): Promise<void>;
+  /** Whether another job of the job's session is running (a session runs one job at a time). */
+  sessionBusy(job: JobRecord): Promise<boolean>;
   onWake(handler: () => void): Promise<() => Promise<void>>;
   onError(error: unknown): void;
 }
@@ -132,6 +137,11 @@ export class Worker {
       return;
     }
     const mode: RunMode = job.status === 'waiting_for_action' ? 'resume' : job.status === 'running' ? 'takeover' : 'start';
+    if (mode === 'start' && (await this.host.sessionBusy(job))) {
+      // Queued behind its session's running job (strategy `enqueue`): try again shortly.
+      await this.host.queue.release({ ...claim, delayMs: SESSION_RETRY_MS }).catch((e: unknown) => this.host.onError(e));
+      return;
+    }
     const run = this.host.launchLeased(job, mode, lease);
     const timer = setInterval(() => {
       this.host.queue.heartbeat({ ...claim, leaseMs: this.leaseMs }).catch((error: unknown) => {
