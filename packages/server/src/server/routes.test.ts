@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@baton/llm-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-helpers/test-server.js';
 
@@ -65,6 +66,27 @@ describe('jobs', () => {
       expect(cancelled.json.job.status).toBe('cancelled');
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('beforeExecute', () => {
+  it('lets the host adjust a request or refuse it with a typed error', async () => {
+    const local = await startTestServer({
+      beforeExecute: (request, { principal }) => {
+        if (request.budgets !== undefined) throw new InvalidArgumentError('budgets', 'set by the server, not the client');
+        return { ...request, metadata: { ...request.metadata, approvedBy: `gateway:${principal.principalId}` } };
+      },
+    });
+    try {
+      const ok = await local.call('POST', '/sessions/s1/messages', { body: { message: 'hi', metadata: { ui: 'web' } } });
+      expect(ok.status).toBe(201);
+      expect(ok.json.job.metadata).toMatchObject({ ui: 'web', approvedBy: 'gateway:alice' });
+      const refused = await local.call('POST', '/jobs', { body: { input: 'x', budgets: { maxTokens: 1_000_000 } } });
+      expect(refused.status).toBe(400);
+      expect(refused.json.error).toMatchObject({ code: 'invalid_argument', field: 'budgets' });
+    } finally {
+      await local.close();
     }
   });
 });
