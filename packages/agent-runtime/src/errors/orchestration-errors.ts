@@ -15,6 +15,15 @@ export class OperatorFailedError extends BatonError {
   }
 }
 
+/** A job context cannot allocate nested step ids: the runtime kernel and the orchestration module are out of step. */
+export class ScopedContextUnsupportedError extends BatonError {
+  override readonly name = 'ScopedContextUnsupportedError';
+  readonly code = 'scoped_context_unsupported';
+  constructor() {
+    super({ message: 'This JobContext cannot allocate nested step ids: the runtime kernel and the orchestration module are out of step' });
+  }
+}
+
 /** A router found no route for its input and has no fallback. */
 export class NoRouteError extends BatonError {
   override readonly name = 'NoRouteError';

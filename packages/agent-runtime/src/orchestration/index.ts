@@ -1,7 +1,7 @@
 export type { Operator, OperatorResult, OperatorUsage } from './operator.js';
 export { sumUsage } from './operator.js';
 export { OperatorContext, executeOperator, type ScopeOptions } from './operator-context.js';
-export { scopedJobContext, ScopedContextUnsupportedError } from './scoped-job-context.js';
+export { scopedJobContext } from './scoped-job-context.js';
 export { agentOperator, fnOperator, type AgentOperatorOptions } from './basic-operators.js';
 export { runOperator, operatorWorkflow, type OperatorWorkflowOptions } from './run-operator.js';
 export { runConcurrently, type RunConcurrentlyOptions } from './run-concurrently.js';

@@ -46,7 +46,7 @@ export function sumUsage(results: ReadonlyArray<{ usage?: OperatorUsage | undefi
   return any ? total : undefined;
 }
 
-/** Checks an operator's constructor arguments: a non-empty name without dots (dots separate step ids). */
+/** Checks an operator's name: a non-empty string (it names the operator's steps in the journal). */
 export function checkOperatorName(name: unknown, argument = 'name'): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     throw new InvalidArgumentError(argument, 'must be a non-empty string of at most 200 characters');

@@ -1,14 +1,5 @@
-import { BatonError } from '@baton/llm-client';
+import { ScopedContextUnsupportedError } from '../errors/orchestration-errors.js';
 import type { JobContext } from '../kernel/job-context.js';
-
-/** The kernel no longer lets a context view allocate its own step ids (a runtime upgrade changed `JobContext`). */
-export class ScopedContextUnsupportedError extends BatonError {
-  override readonly name = 'ScopedContextUnsupportedError';
-  readonly code = 'scoped_context_unsupported';
-  constructor() {
-    super({ message: 'This JobContext cannot allocate nested step ids: the runtime kernel and the orchestration module are out of step' });
-  }
-}
 
 /**
  * A view of a job's context whose top-level step ids come from `allocate` and whose abort
