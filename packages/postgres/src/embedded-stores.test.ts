@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorruptRecordError, type JobRecord } from '@baton/agent-runtime';
+import { CorruptRecordError, RuntimeKernel, type JobRecord, type Workflow } from '@baton/agent-runtime';
 import { makeTestJobRecord, sampleActionRecord } from '@baton/agent-runtime/testing';
 import * as postgres from './index.js';
 import { createEmbeddedStores, type BatonStores } from './create-stores.js';
@@ -26,6 +26,13 @@ const paused: JobRecord = makeTestJobRecord({
   ],
 });
 const action = sampleActionRecord({ scopeId, jobId: paused.id });
+const approvalWorkflow: Workflow = async (ctx) => {
+  const plan = await ctx.step('plan', () => 'refund 12');
+  const approval = await ctx.waitForAction({ type: 'approval', title: 'Refund 12?' });
+  return ctx.step('execute', () => ({ plan, resolution: approval.resolution }));
+};
+let resumeToken = '';
+let kernelJobId = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-embedded-'));
@@ -38,6 +45,11 @@ beforeAll(async () => {
   await first.journal.setSharedData({ scopeId, jobId: paused.id, values: { plan: ['a', 'b'] } });
   await first.actions.create(action);
   await first.events.publish({ type: 'job.waiting', jobId: paused.id, scopeId, data: { from: 'running', actionId: action.id } });
+  // A real kernel run that pauses for an approval in this "process"…
+  const kernel = RuntimeKernel.create({ stores: first, workflows: { approve: approvalWorkflow }, onActionRequired: (info) => (resumeToken = info.resumeToken) });
+  const handle = await kernel.execute({ scopeId, principalId: 'user-1', workflow: 'approve', input: { amount: 12 } });
+  await handle.settled();
+  kernelJobId = handle.jobId;
   await first.close();
   stores = await createEmbeddedStores({ dir });
 }, 120_000);
@@ -56,6 +68,16 @@ describe('createEmbeddedStores', () => {
     expect(await stores.journal.getSharedData({ scopeId, jobId: paused.id })).toEqual({ plan: ['a', 'b'] });
     expect(await stores.actions.getByTokenHash({ scopeId, tokenHash: action.tokenHash })).toEqual(action);
     expect((await stores.events.replay({ scopeId, jobId: paused.id })).map((e) => [e.seq, e.type])).toEqual([[1, 'job.waiting']]);
+  });
+
+  it('resumes, on a fresh kernel over the reopened directory, a job a kernel paused before the close', async () => {
+    expect(resumeToken).not.toBe('');
+    expect((await stores.jobs.get({ scopeId, jobId: kernelJobId }))?.status).toBe('waiting_for_action');
+    const kernel = RuntimeKernel.create({ stores, workflows: { approve: approvalWorkflow } });
+    const { handle } = await kernel.resume(resumeToken, { approved: true }, { scopeId, principalId: 'approver' });
+    expect((await handle!.result()).output).toEqual({ plan: 'refund 12', resolution: { approved: true } });
+    expect((await stores.jobs.get({ scopeId, jobId: kernelJobId }))?.status).toBe('completed');
+    expect((await stores.journal.list({ scopeId, jobId: kernelJobId })).map((e) => e.kind)).toEqual(['custom', 'action', 'custom']);
   });
 
   it('continues the journal and the event seqs where the earlier instance left them', async () => {
@@ -109,6 +131,9 @@ describe('createEmbeddedStores', () => {
 
 describe('pruneFinished', () => {
   it("removes finished jobs' journals, events and queue rows past the TTL, keeping the result", async () => {
+    // A schema of its own on the same instance: the sweep sees every job of a schema.
+    const pglite = (stores.database.client as PgliteSqlClient).db;
+    const own = await createEmbeddedStores({ pglite, schema: 'prune_test' });
     const t0 = 1_800_000_000_000;
     const scope = 'scope-prune';
     const done = makeTestJobRecord({ scopeId: scope, id: 'done-old', status: 'completed', result: { answer: 42 }, updatedAt: t0 });
@@ -116,27 +141,28 @@ describe('pruneFinished', () => {
     const recent = makeTestJobRecord({ scopeId: scope, id: 'done-recent', status: 'completed', updatedAt: t0 + 50_000 });
     const waiting = makeTestJobRecord({ scopeId: scope, id: 'waiting-old', status: 'waiting_for_action', updatedAt: t0 });
     for (const job of [done, gone, recent, waiting]) {
-      await stores.jobs.create(job);
+      await own.jobs.create(job);
       const ref = { scopeId: scope, jobId: job.id };
-      await stores.journal.append({ ...ref, kind: 'custom', name: 's', status: 'completed', startedAt: t0, durationMs: 1 }, { expectedSeq: 0 });
-      await stores.journal.appendSharedLog({ ...ref, entries: ['x'] });
-      await stores.events.publish({ type: 'checkpoint.saved', ...ref, data: { seq: 0, key: `${job.id}:0` } });
+      await own.journal.append({ ...ref, kind: 'custom', name: 's', status: 'completed', startedAt: t0, durationMs: 1 }, { expectedSeq: 0 });
+      await own.journal.appendSharedLog({ ...ref, entries: ['x'] });
+      await own.events.publish({ type: 'checkpoint.saved', ...ref, data: { seq: 0, key: `${job.id}:0` } });
     }
     const now = () => t0 + 60_000;
-    const first = await stores.pruneFinished({ olderThanMs: 30_000, now });
+    const first = await own.pruneFinished({ olderThanMs: 30_000, now });
     expect(first.jobs).toBe(2);
     expect(first.rows).toBe(6);
-    const kept = await stores.jobs.get({ scopeId: scope, jobId: done.id });
+    const kept = await own.jobs.get({ scopeId: scope, jobId: done.id });
     expect(kept?.result).toEqual({ answer: 42 });
-    expect(await stores.journal.list({ scopeId: scope, jobId: done.id })).toEqual([]);
-    expect(await stores.journal.listSharedLog({ scopeId: scope, jobId: done.id })).toEqual([]);
-    expect(await stores.events.replay({ scopeId: scope, jobId: done.id })).toEqual([]);
-    for (const id of [recent.id, waiting.id]) expect(await stores.journal.list({ scopeId: scope, jobId: id })).toHaveLength(1);
-    expect(await stores.pruneFinished({ olderThanMs: 30_000, now })).toEqual({ jobs: 0, rows: 0 });
-    const late = await stores.pruneFinished({ olderThanMs: 0, keepResult: false, now });
+    expect(await own.journal.list({ scopeId: scope, jobId: done.id })).toEqual([]);
+    expect(await own.journal.listSharedLog({ scopeId: scope, jobId: done.id })).toEqual([]);
+    expect(await own.events.replay({ scopeId: scope, jobId: done.id })).toEqual([]);
+    for (const id of [recent.id, waiting.id]) expect(await own.journal.list({ scopeId: scope, jobId: id })).toHaveLength(1);
+    expect(await own.pruneFinished({ olderThanMs: 30_000, now })).toEqual({ jobs: 0, rows: 0 });
+    const late = await own.pruneFinished({ olderThanMs: 0, keepResult: false, now });
     expect(late.jobs).toBe(3);
-    for (const id of [done.id, gone.id, recent.id]) expect(await stores.jobs.get({ scopeId: scope, jobId: id })).toBeUndefined();
-    expect(await stores.jobs.get({ scopeId: scope, jobId: waiting.id })).toBeDefined();
+    for (const id of [done.id, gone.id, recent.id]) expect(await own.jobs.get({ scopeId: scope, jobId: id })).toBeUndefined();
+    expect(await own.jobs.get({ scopeId: scope, jobId: waiting.id })).toBeDefined();
+    await own.close();
   });
 });
 
