@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatonError } from '@baton/llm-client';
-import type { RuntimeEvent, Signal } from '@baton/agent-runtime';
+import { RuntimeKernel, type RuntimeEvent, type Signal, type Workflow } from '@baton/agent-runtime';
 import { makeTestJobRecord } from '@baton/agent-runtime/testing';
 import { createPostgresStores } from './create-stores.js';
 import { BatonDatabase } from './database.js';
@@ -202,6 +202,27 @@ describe.skipIf(!available)('Postgres: across processes', () => {
       return got.some((x) => x.subjectId === 'after');
     });
     await unsubscribe();
+  });
+
+  it('resumes on another host (fresh pool, fresh kernel) a job paused for approval', async () => {
+    const s = schema();
+    const workflow: Workflow = async (ctx) => {
+      const plan = await ctx.step('plan', () => 'ship');
+      const approval = await ctx.waitForAction({ type: 'approval', title: 'Ship it?' });
+      return ctx.step('execute', () => `${plan}:${JSON.stringify(approval.resolution)}`);
+    };
+    let token = '';
+    const hostA = await createPostgresStores({ connectionString: DATABASE_URL, schema: s });
+    const kernelA = RuntimeKernel.create({ stores: hostA, workflows: { w: workflow }, onActionRequired: (info) => (token = info.resumeToken) });
+    const paused = await kernelA.execute({ scopeId: 'scope', principalId: 'user', workflow: 'w', input: null });
+    await paused.settled();
+    await hostA.close();
+    const hostB = await createPostgresStores({ connectionString: DATABASE_URL, schema: s });
+    const kernelB = RuntimeKernel.create({ stores: hostB, workflows: { w: workflow } });
+    const { handle } = await kernelB.resume(token, { approved: true }, { scopeId: 'scope', principalId: 'approver' });
+    expect((await handle!.result()).output).toBe('ship:{"approved":true}');
+    expect((await hostB.jobs.get({ scopeId: 'scope', jobId: paused.jobId }))?.status).toBe('completed');
+    await hostB.close();
   });
 
   it('lets concurrent sweepers prune disjoint jobs, each once', async () => {
