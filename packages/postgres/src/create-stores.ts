@@ -48,6 +48,8 @@ export interface CreatePostgresStoresOptions extends CommonStoreOptions {
   /** A `postgres://` URL: a pool is opened, and ended by `close()`. */
   connectionString?: string | undefined;
   poolConfig?: Omit<pg.PoolConfig, 'connectionString'> | undefined;
+  /** Prepare the per-step statements (default true); turn off behind a pooler that cannot keep them. */
+  preparedStatements?: boolean | undefined;
   /** An existing pool (left open by `close()`). */
   pool?: pg.Pool | undefined;
   /** An existing `SqlClient` (left open by `close()`). */
@@ -67,7 +69,12 @@ export const DEFAULT_EMBEDDED_DIR = './.baton-data';
 export async function createPostgresStores(options: CreatePostgresStoresOptions): Promise<BatonStores> {
   const given = (['connectionString', 'pool', 'client'] as const).filter((k) => options?.[k] !== undefined);
   if (given.length !== 1) throw new InvalidArgumentError('options', `give exactly one of connectionString, pool, client (got ${given.length ? given.join(', ') : 'none'})`);
-  const client = options.client ?? new PgSqlClient({ connectionString: options.connectionString, pool: options.pool, poolConfig: options.poolConfig });
+  const client = options.client ?? new PgSqlClient({
+      connectionString: options.connectionString,
+      pool: options.pool,
+      poolConfig: options.poolConfig,
+      preparedStatements: options.preparedStatements,
+    });
   // A client passed in stays the caller's; the pg wrapper is ours (it ends only a pool it opened).
   return assemble(new BatonDatabase({ client, schema: options.schema, autoMigrate: options.autoMigrate, ownsClient: options.client === undefined }), options);
 }

@@ -18,6 +18,8 @@ export interface PostgresConnectionOptions {
   connectionString?: string | undefined;
   /** Settings for a pool opened from `connectionString`. */
   poolConfig?: Omit<pg.PoolConfig, 'connectionString'> | undefined;
+  /** Prepare the per-step statements on a server (default true); see `PgSqlClientOptions`. */
+  preparedStatements?: boolean | undefined;
   /** An existing `pg.Pool` (never ended by the store). */
   pool?: pg.Pool | undefined;
   /** An existing PGlite instance (never closed by the store). */
@@ -118,6 +120,6 @@ export function resolveDatabase(options: PostgresConnectionOptions): { database:
   if (options.client) return { database: new BatonDatabase({ client: options.client, schema, autoMigrate }), owned: true };
   // The wrappers below are ours to close; each leaves a pool or instance it was given open.
   if (options.pglite) return { database: new BatonDatabase({ client: new PgliteSqlClient(options.pglite), schema, autoMigrate, ownsClient: true }), owned: true };
-  const client = new PgSqlClient({ connectionString: options.connectionString, pool: options.pool, poolConfig: options.poolConfig });
+  const client = new PgSqlClient({ connectionString: options.connectionString, pool: options.pool, poolConfig: options.poolConfig, preparedStatements: options.preparedStatements });
   return { database: new BatonDatabase({ client, schema, autoMigrate, ownsClient: true }), owned: true };
 }

@@ -93,6 +93,19 @@ describe.skipIf(!available)('Postgres: migrations', () => {
     expect(await store.get({ scopeId: 'scope', jobId: 'j' })).toBeUndefined();
   });
 
+  it('prepares the per-step statements, unless told not to (behind a transaction pooler)', async () => {
+    for (const preparedStatements of [true, false]) {
+      // One connection, so that the session's prepared statements are the ones listed.
+      const c = new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max: 1 }, preparedStatements });
+      clients.push(c);
+      const jobs = new PostgresJobStore({ client: c, schema: schema() });
+      const { job } = await jobs.create(makeTestJobRecord({ scopeId: 'scope' }));
+      expect((await jobs.update({ ...job, status: 'running' })).version).toBe(2);
+      const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'baton_%'`);
+      expect(rows[0]?.n).toBe(preparedStatements ? 2 : 0);
+    }
+  });
+
   it('rejects invalid options at once', () => {
     expect(() => new PostgresJobStore({})).toThrow(/exactly one of/);
     expect(() => new PostgresJobStore({ connectionString: DATABASE_URL, client: client() })).toThrow(/exactly one of/);

@@ -12,6 +12,12 @@ export interface PgSqlClientOptions {
   pool?: pg.Pool | undefined;
   /** Extra settings for a pool the client opens (ignored with `pool`). Default `max` 10. */
   poolConfig?: Omit<pg.PoolConfig, 'connectionString'> | undefined;
+  /**
+   * Prepare the per-step statements once per connection (default true). Turn it off behind a
+   * pooler that does not keep prepared statements across transactions (PgBouncer in transaction
+   * mode before 1.21).
+   */
+  preparedStatements?: boolean | undefined;
 }
 
 /**
@@ -26,9 +32,11 @@ export class PgSqlClient implements SqlClient {
   private readonly ownsPool: boolean;
   private listener: PgNotificationListener | undefined;
   private readonly statementNames = new Map<string, string>();
+  private readonly prepare: boolean;
   private closed = false;
 
   constructor(options: PgSqlClientOptions) {
+    this.prepare = options.preparedStatements ?? true;
     if (options.pool !== undefined) {
       if (options.connectionString !== undefined) throw new InvalidArgumentError('pool', 'give either pool or connectionString, not both');
       this.pool = options.pool;
@@ -92,7 +100,7 @@ export class PgSqlClient implements SqlClient {
 
   /** A prepared statement is named by its text's hash: the same text (schema included) shares one name. */
   private config(text: string, params: readonly unknown[], options: QueryOptions | undefined): pg.QueryConfig {
-    if (!options?.prepare) return { text, values: params as unknown[] };
+    if (!options?.prepare || !this.prepare) return { text, values: params as unknown[] };
     let name = this.statementNames.get(text);
     if (name === undefined) {
       name = `baton_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
