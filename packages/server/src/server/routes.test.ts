@@ -1,3 +1,4 @@
+import type { JsonObject } from '@baton/agent-runtime';
 import { InvalidArgumentError } from '@baton/llm-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-helpers/test-server.js';
@@ -75,7 +76,7 @@ describe('beforeExecute', () => {
     const local = await startTestServer({
       beforeExecute: (request, { principal }) => {
         if (request.budgets !== undefined) throw new InvalidArgumentError('budgets', 'set by the server, not the client');
-        return { ...request, metadata: { ...request.metadata, approvedBy: `gateway:${principal.principalId}` } };
+        return { ...request, metadata: { ...(request.metadata as JsonObject | undefined), approvedBy: `gateway:${principal.principalId}` } };
       },
     });
     try {
