@@ -8,6 +8,7 @@ import { BatonDatabase } from './database.js';
 import { MigrationError } from './errors/migration-error.js';
 import { StoreUnavailableError } from './errors/store-unavailable-error.js';
 import { PostgresEventBus } from './events/postgres-event-bus.js';
+import { PostgresJobQueue } from './queue/postgres-job-queue.js';
 import { PgSqlClient } from './sql/pg-client.js';
 import { PostgresJobStore } from './stores/postgres-job-store.js';
 import { PostgresJournalStore } from './stores/postgres-journal-store.js';
@@ -236,6 +237,18 @@ describe.skipIf(!available)('Postgres: across processes', () => {
     expect((await handle!.result()).output).toBe('ship:{"approved":true}');
     expect((await hostB.jobs.get({ scopeId: 'scope', jobId: paused.jobId }))?.status).toBe('completed');
     await hostB.close();
+  });
+
+  it('keeps a scope within its limit when workers of several processes claim at once', async () => {
+    const s = schema();
+    const queues = [client(), client(), client(), client()].map((c) => new PostgresJobQueue({ client: c, schema: s }));
+    for (let i = 0; i < 10; i++) await queues[0]!.enqueue({ scopeId: 'busy', jobId: `b${i}` });
+    for (let i = 0; i < 3; i++) await queues[0]!.enqueue({ scopeId: 'quiet', jobId: `q${i}`, priority: 'low' });
+    const results = await Promise.all(queues.map((q, i) => q.claim({ workerId: `w${i}`, leaseMs: 60_000, limit: 5, perScopeLimit: 2 })));
+    const claimed = results.flatMap((r) => r.jobs);
+    expect(claimed.filter((j) => j.scopeId === 'busy')).toHaveLength(2);
+    expect(claimed.filter((j) => j.scopeId === 'quiet')).toHaveLength(2);
+    expect(new Set(claimed.map((j) => j.jobId)).size).toBe(claimed.length);
   });
 
   it('lets concurrent sweepers prune disjoint jobs, each once', async () => {
