@@ -110,7 +110,8 @@ export class PostgresJobQueue extends JobQueue {
       const chosen: Candidate[] = [];
       const deadLettered: DeadLetteredJob[] = [];
       const leased = new Map<string, number>();
-      const batchSize = perScope === undefined ? limit + 8 : Math.max(32, limit * 4);
+      // Without a per-scope limit every candidate but a poison one is taken: lock no more rows than needed.
+      const batchSize = perScope === undefined ? limit : Math.max(32, limit * 4);
       let after: [number, string, string] = [-1, '0', '0'];
       for (;;) {
         const { rows } = await tx.query<Candidate>(this.sql.candidates, [now, after[0], after[1], after[2], batchSize]);
