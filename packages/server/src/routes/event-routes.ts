@@ -66,6 +66,7 @@ function open(ctx: RouteContext, c: Context<ServerEnv>, scopeId: string): SseCha
     heartbeatIntervalMs: ctx.heartbeatIntervalMs,
     retryMs: ctx.retryMs,
     nodeResponse: nodeResponseOf(c),
+    headers: preparedHeaders(c),
     onClose: () => {
       release();
       ctx.channels.delete(channel);
@@ -77,6 +78,18 @@ function open(ctx: RouteContext, c: Context<ServerEnv>, scopeId: string): SseCha
 
 function respond(c: Context<ServerEnv>, channel: SseChannel): Response {
   return channel.body ? c.body(channel.body, 200, { ...SSE_HEADERS }) : RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * Headers that middleware set before the route ran (`cors()` does): a Node-mode stream writes its
+ * head itself, so it carries them over. Headers set after the handler returns cannot reach it.
+ */
+function preparedHeaders(c: Context<ServerEnv>): Record<string, string> {
+  const out: Record<string, string> = {};
+  c.res.headers.forEach((value, key) => {
+    if (key !== 'content-type' && key !== 'content-length') out[key] = value;
+  });
+  return out;
 }
 
 function nodeResponseOf(c: Context<ServerEnv>): NodeResponseLike | undefined {

@@ -41,6 +41,33 @@ describe('createBatonServer options', () => {
     server.close();
   });
 
+  it('a stream served through a parent app on Node keeps the headers its middleware set (CORS)', async () => {
+    const { Hono } = await import('hono');
+    const { cors } = await import('hono/cors');
+    const { createAdaptorServer } = await import('@hono/node-server');
+    const server = createBatonServer({ kernel: RuntimeKernel.create({ workflows: { w: () => 1 } }), authenticate });
+    const parent = new Hono();
+    parent.use('*', cors({ origin: 'https://app.example' }));
+    parent.route('/', server.app);
+    const http = createAdaptorServer({ fetch: parent.fetch, overrideGlobalObjects: false }) as import('node:http').Server;
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+      const headers = { 'x-baton-scope': 's', 'x-baton-principal': 'p', origin: 'https://app.example' };
+      const created = await fetch(`${base}/jobs`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ workflow: 'w', input: null }) });
+      const { job } = (await created.json()) as { job: { id: string } };
+      const stream = await fetch(`${base}/jobs/${job.id}/events`, { headers });
+      expect(stream.status).toBe(200);
+      expect(stream.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+      expect(await stream.text()).toContain('event: job.completed');
+    } finally {
+      server.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+
   it('trustHeaderAuth reads the two headers and refuses when one is missing', async () => {
     const auth = trustHeaderAuth();
     expect(await auth(new Request('http://x', { headers: { 'x-baton-scope': 's', 'x-baton-principal': 'p' } }))).toEqual({ scopeId: 's', principalId: 'p' });

@@ -32,6 +32,8 @@ export interface SseChannelOptions {
    * for any fetch-based host.
    */
   nodeResponse?: NodeResponseLike | undefined;
+  /** More response headers (Node mode), e.g. what a CORS middleware set before the route ran. */
+  headers?: Readonly<Record<string, string>> | undefined;
   /** Called once when the client goes away or the channel is closed. */
   onClose?: (() => void) | undefined;
 }
@@ -65,7 +67,7 @@ export class SseChannel {
       };
       res.on('drain', release);
       res.on('close', gone);
-      res.writeHead(200, { ...SSE_HEADERS });
+      res.writeHead(200, { ...options.headers, ...SSE_HEADERS });
       res.write(first);
     } else {
       this.body = new ReadableStream<Uint8Array>(
