@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire, stripTypeScriptTypes } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +15,22 @@ import { createBatonServer, type BatonServer } from '../server/create-baton-serv
 import { apiClient } from '../test-helpers/http-client.js';
 import { testKernel } from '../test-helpers/test-kernel.js';
 
-// The browser's own EventSource against the server: the page (served by the same app that mounts
+// The browser's own EventSource, and BatonEventSource as a browser loads it, against the server: the page (served by the same app that mounts
 // the Baton routes under /api) collects events; authentication rides on a cookie, as a browser's would.
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const CLIENT_SOURCES = fileURLToPath(new URL('../client/', import.meta.url));
+const PARSER_DIST = join(dirname(createRequire(import.meta.url).resolve('eventsource-parser/package.json')), 'dist');
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Baton SSE</title>
 <style>body{font:13px system-ui;margin:16px} li{font-family:monospace} .t{color:#0a7}</style></head>
+<script type="importmap">{ "imports": { "eventsource-parser": "/vendor/eventsource-parser/index.js" } }</script>
+<script type="module">
+import { BatonEventSource } from '/client/index.js';
+window.BatonEventSource = BatonEventSource;
+window.clientReady = true;
+</script>
 <body><h1>Baton SSE in Chromium</h1><p id="status">idle</p><ol id="log"></ol>
 <script>
 window.received = [];
@@ -63,6 +73,18 @@ beforeAll(async () => {
     c.header('set-cookie', 'baton_scope=tenant-a; Path=/; SameSite=Strict');
     return c.html(PAGE);
   });
+  // BatonEventSource as the browser gets it: its own modules (types stripped) and the parser's.
+  app.get('/client/:file', (c) => {
+    const name = /^([a-z-]+)\.js$/.exec(c.req.param('file'))?.[1];
+    if (!name) return c.notFound();
+    const code = stripTypeScriptTypes(readFileSync(join(CLIENT_SOURCES, `${name}.ts`), 'utf8'));
+    return c.body(code, 200, { 'content-type': 'text/javascript' });
+  });
+  app.get('/vendor/eventsource-parser/:file', (c) => {
+    const file = c.req.param('file');
+    if (!/^[a-z-]+\.js$/.test(file)) return c.notFound();
+    return c.body(readFileSync(join(PARSER_DIST, file), 'utf8'), 200, { 'content-type': 'text/javascript' });
+  });
   app.route('/', baton.app);
   http = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -98,7 +120,7 @@ function checkComplete(received: Received[], jobId: string): void {
   for (const e of received) expect(JSON.parse(e.data)).toMatchObject({ jobId, seq: Number(e.id), type: e.type });
 }
 
-describe('SSE in headless Chromium (the browser EventSource)', () => {
+describe('SSE in headless Chromium', () => {
   it('disconnect mid-job, reconnect with a fresh EventSource and ?lastEventId=: every event once, in order', async () => {
     await page.goto(`${url}/page.html`);
     const jobId = await startJob();
@@ -131,5 +153,33 @@ describe('SSE in headless Chromium (the browser EventSource)', () => {
     await finished;
     expect(await page.evaluate(() => (window as any).current.readyState)).toBe(2);
     checkComplete(await page.evaluate(() => (window as any).received), jobId);
+  });
+
+  it('BatonEventSource in the browser reconnects after dropped connections, resumes, and reports its states', async () => {
+    await page.goto(`${url}/page.html`);
+    await page.waitForFunction(() => (window as any).clientReady === true);
+    const jobId = await startJob();
+    const finished = page.evaluate(
+      (src) =>
+        new Promise<{ messages: Array<{ id: string; event: string; data: string }>; states: string[] }>((resolve) => {
+          const seen = { messages: [] as Array<{ id: string; event: string; data: string }>, states: [] as string[] };
+          (window as any).seen = seen;
+          const source = new (window as any).BatonEventSource(src, { retryBaseMs: 50, closeWhen: (m: { event: string }) => m.event === 'job.completed' });
+          source.on('*', (m: { id: string; event: string; data: string }) => seen.messages.push(m));
+          source.onStateChange((change: { state: string }) => {
+            seen.states.push(change.state);
+            if (change.state === 'closed') resolve(seen);
+          });
+        }),
+      `/api/jobs/${jobId}/events`,
+    );
+    await page.waitForFunction(() => (window as any).seen?.messages.length >= 10);
+    http.closeAllConnections();
+    await page.waitForFunction(() => (window as any).seen.messages.length >= 30);
+    http.closeAllConnections();
+    const { messages, states } = await finished;
+    checkComplete(messages.map((m) => ({ id: m.id, type: m.event, data: m.data })), jobId);
+    expect(states.filter((s) => s === 'reconnecting').length).toBeGreaterThanOrEqual(2);
+    expect(states.at(-1)).toBe('closed');
   });
 });
