@@ -107,8 +107,7 @@ export class BatonEventSource extends EventTarget {
       return () => this.#all.delete(listener);
     }
     const handler = (event: Event): void => {
-      const e = event as MessageEvent<string>;
-      listener({ id: e.lastEventId === '' ? undefined : e.lastEventId, event: type, data: e.data });
+      if (event instanceof BatonMessageEvent) listener(event.message);
     };
     this.addEventListener(type, handler);
     return () => this.removeEventListener(type, handler);
@@ -209,7 +208,7 @@ export class BatonEventSource extends EventTarget {
     if (raw.id !== undefined) this.#lastEventId = raw.id === '' ? undefined : raw.id;
     this.#messagesThisConnection++;
     const message: BatonMessage = { id: raw.id, event: raw.event ?? 'message', data: raw.data };
-    this.dispatchEvent(new MessageEvent(message.event, { data: message.data, lastEventId: this.#lastEventId ?? '' }));
+    this.dispatchEvent(new BatonMessageEvent(message, this.#lastEventId ?? ''));
     this.#options.onMessage?.(message);
     for (const listener of this.#all) listener(message);
     if (this.#options.closeWhen?.(message)) this.close();
@@ -261,6 +260,16 @@ export class BatonEventSource extends EventTarget {
     this.#connection?.abort();
     this.#wakeSleep?.();
     this.#setState('closed', error === undefined ? {} : { error });
+  }
+}
+
+/** The `MessageEvent` a `BatonEventSource` dispatches; `message` is what the server sent (its own `id`, if any). */
+export class BatonMessageEvent extends MessageEvent<string> {
+  readonly message: BatonMessage;
+
+  constructor(message: BatonMessage, lastEventId: string) {
+    super(message.event, { data: message.data, lastEventId });
+    this.message = message;
   }
 }
 
