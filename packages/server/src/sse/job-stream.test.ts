@@ -1,3 +1,4 @@
+import { InMemoryEventBus } from '@baton/agent-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSessionCursor } from './session-cursor.js';
 import { collect, openSse, TERMINAL, type SseMessage } from '../test-helpers/sse-reader.js';
@@ -101,6 +102,26 @@ describe('GET /jobs/:id/events', () => {
   });
 });
 
+describe('history the bus no longer holds', () => {
+  it('is reported as a stream.gap message before the retained events', async () => {
+    const local = await startTestServer({ kernel: { words: 20, stores: { events: new InMemoryEventBus({ maxEventsPerJob: 5 }) } } });
+    try {
+      const r = await local.call('POST', '/jobs', { body: { input: 'many events' } });
+      const job = await (await local.server.kernel.handle(r.json.job.id, 'tenant-a'))!.settled();
+      const messages = await collect(await openSse(`${local.url}/jobs/${job.id}/events`, { headers: scopeHeaders(), lastEventId: '1' }));
+      expect(messages[0]!.event).toBe('stream.gap');
+      expect(messages[0]!.id).toBeUndefined();
+      const gap = JSON.parse(messages[0]!.data) as { dropped: number; first: { seq: number }; last: { seq: number } };
+      const retained = seqs(messages);
+      expect(retained).toHaveLength(5);
+      expect(gap).toMatchObject({ first: { seq: 2 }, last: { seq: retained[0]! - 1 }, dropped: retained[0]! - 2 });
+      expect(messages.at(-1)!.event).toBe('job.completed');
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe('on a fetch-only host (no Node response to write to)', () => {
   it('streams the same frames as a ReadableStream body, and a cancelled body frees the stream, not the job', async () => {
     const jobId = await startJob('streamed through fetch');
@@ -169,6 +190,17 @@ describe('GET /sessions/:id/events', () => {
     expect(replay.filter((e) => e.jobId === jobA)).toEqual([]);
     const bFrom = named.find((e) => e.jobId === jobB)!.seq;
     expect(replay.map((e) => e.seq)).toEqual(all.filter((e) => e.jobId === jobB && e.seq > bFrom).map((e) => e.seq));
+  });
+
+  it("carries the resume token of a session job's action to its scope", async () => {
+    const session = `chat-deploy-${Date.now()}`;
+    const conn = await openSse(`${t.url}/sessions/${session}/events`, { headers: scopeHeaders() });
+    await t.call('POST', `/sessions/${session}/messages`, { body: { message: 'please deploy' } });
+    const events = await collect(conn, (m) => m.event === 'action.required');
+    conn.abort();
+    const required = parse(events.at(-1)!);
+    expect(required.resumeToken).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    await t.server.kernel.cancel(required.jobId, 'tenant-a');
   });
 
   it('a new session stream starts with the active job from its first event; other sessions and scopes stay out', async () => {

@@ -9,6 +9,7 @@ export interface TestKernelOptions {
   words?: number;
   /** Kernel default for a busy session. */
   sessionStrategy?: RuntimeKernelOptions['sessionStrategy'];
+  stores?: RuntimeKernelOptions['stores'];
 }
 
 /**
@@ -38,5 +39,5 @@ export function testKernel(options: TestKernelOptions = {}) {
   const agent = new Agent({ engine, tools: [deploy], instructions: 'You answer and deploy releases.' });
   const policy = new PolicyEngine({ defaultSet: 'default', sets: [{ name: 'default', tools: [{ name: 'deploy-needs-approval', tools: ['deploy'], requireApproval: true }] }] });
   return (hooks: Pick<RuntimeKernelOptions, 'onActionRequired'>): RuntimeKernel =>
-    RuntimeKernel.create({ engine, agent, policy, sessionStrategy: options.sessionStrategy ?? 'reject', ...hooks });
+    RuntimeKernel.create({ engine, agent, policy, sessionStrategy: options.sessionStrategy ?? 'reject', ...(options.stores ? { stores: options.stores } : {}), ...hooks });
 }
