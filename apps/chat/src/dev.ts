@@ -7,13 +7,17 @@ import { createChatServer } from './server.js';
 const port = Number(process.env['PORT'] ?? 5173);
 const host = process.env['HOST'] ?? '127.0.0.1';
 const chat = createChatServer();
-const { createServer: createVite } = await import('vite');
-const vite = await createVite(viteConfig({ server: { middlewareMode: true }, appType: 'spa' }));
 const api = getRequestListener(chat.app.fetch, { overrideGlobalObjects: false });
+let page: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) | undefined;
 const http = createServer((req, res) => {
   if (req.url?.startsWith('/api/')) void api(req, res);
-  else vite.middlewares(req, res);
+  else if (page) page(req, res);
+  else res.writeHead(503).end('starting');
 });
+const { createServer: createVite } = await import('vite');
+// Hot reload rides on the same HTTP server (no second port).
+const vite = await createVite(viteConfig({ server: { middlewareMode: true, hmr: { server: http } }, appType: 'spa' }));
+page = vite.middlewares;
 http.listen(port, host, () => console.log(`Baton chat (dev) on http://${host}:${port}`));
 const stop = (): void => {
   http.close();

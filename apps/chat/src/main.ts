@@ -5,7 +5,7 @@ import { createChatServer } from './server.js';
 const port = Number(process.env['PORT'] ?? 8787);
 const staticDir = await buildPage();
 const chat = createChatServer({ staticDir });
-const { url } = await chat.listen({ port });
+const { url } = await chat.listen({ port, host: process.env['HOST'] ?? '127.0.0.1' });
 console.log(`Baton chat on ${url}`);
 const stop = (): void => void chat.close().then(() => process.exit(0));
 process.once('SIGINT', stop);
