@@ -441,11 +441,26 @@ export class RuntimeKernel implements HandleHost {
           },
           { jobId, scopeId },
         );
-        abort.signal.addEventListener('abort', () => unsubscribe(), { once: true });
-        // A change between our read and the subscription: re-read once.
-        void this.stores.jobs.get({ jobId, scopeId }).then((j) => {
-          if (j && j.status !== 'running' && j.status !== 'queued') finish();
-        });
+        // A change between our read and the subscription, or an event bus that does not reach
+        // this process: re-read now, then every `POLL_MS` until something changes.
+        const check = () =>
+          void this.stores.jobs.get({ jobId, scopeId }).then(
+            (j) => {
+              if (j && j.status !== 'running' && j.status !== 'queued') finish();
+            },
+            () => undefined,
+          );
+        const poll = setInterval(check, POLL_MS);
+        poll.unref?.();
+        abort.signal.addEventListener(
+          'abort',
+          () => {
+            unsubscribe();
+            clearInterval(poll);
+          },
+          { once: true },
+        );
+        check();
       }
     });
   }
@@ -586,6 +601,9 @@ export class RuntimeKernel implements HandleHost {
     if (this.closed) throw new InvalidArgumentError('kernel', 'this kernel is closed');
   }
 }
+
+/** How often a waiter re-reads a job that runs elsewhere, in case no event reaches it. */
+const POLL_MS = 500;
 
 function sessionKey(scopeId: string, sessionId: string): string {
   return `${scopeId}\u0000${sessionId}`;

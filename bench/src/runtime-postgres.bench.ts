@@ -1,0 +1,145 @@
+/**
+ * The runtime on Postgres at 127.0.0.1 (DATABASE_URL), and W2 on embedded PGlite.
+ *
+ * W2  the 10-step job of W1 (one model call per step, answer appended to the job's state):
+ *     per-step time with the journal on Postgres, and on PGlite.
+ * W3  a 3-step job whose step 2 waits for an approval: execute → persisted as waiting; then
+ *     resume by a fresh kernel with a fresh connection pool (another host) → completed, and
+ *     the same with a warm pool.
+ * Wake-up: an action resolved through kernel B's pool; the job running again in kernel A's
+ *     worker (LISTEN/NOTIFY signals, separate pools as two hosts would have).
+ * Throughput: 4 workers (2 kernels × concurrency 2, separate pools) on one Postgres.
+ */
+import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
+import { RuntimeKernel, type Workflow } from '@baton/agent-runtime';
+import { createEmbeddedStores, createPostgresStores } from '@baton/postgres';
+import { latencyRow, printTable } from './harness.js';
+
+const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const scope = { scopeId: 'bench', principalId: 'bench' };
+const schema = `baton_bench_${process.pid}`;
+
+async function reachable(): Promise<boolean> {
+  try {
+    const stores = await createPostgresStores({ connectionString: url, schema, poolConfig: { connectionTimeoutMillis: 2000 } });
+    await stores.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const engine = () => new ExecutionEngine({ provider: new ScriptedProvider({ loop: true, script: ['x'.repeat(200)] }) });
+const w1: Workflow = async (ctx) => {
+  const state: string[] = [];
+  for (let i = 0; i < 10; i++) state.push((await ctx.callModel({ messages: [{ role: 'user', content: `step ${i}` }] })).text);
+  return state.length;
+};
+const w3: Workflow = async (ctx) => {
+  await ctx.step('plan', () => 'plan');
+  await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
+  return ctx.step('execute', () => 'done');
+};
+
+async function w2(label: string, open: () => Promise<Awaited<ReturnType<typeof createPostgresStores>>>, jobs: number): Promise<Record<string, string | number>> {
+  const stores = await open();
+  const kernel = RuntimeKernel.create({ engine: engine(), stores, workflows: { w1 } });
+  const perStep: number[] = [];
+  for (let i = 0; i < jobs; i++) {
+    const t0 = process.hrtime.bigint();
+    await (await kernel.execute({ ...scope, workflow: 'w1', input: null })).result();
+    if (i >= Math.ceil(jobs / 10)) perStep.push(Number(process.hrtime.bigint() - t0) / 10);
+  }
+  await kernel.close();
+  await stores.close();
+  return latencyRow(`W2 per step, ${label}`, perStep, label.startsWith('Postgres') ? '≤ 0.8 ms median' : '', 'ms');
+}
+
+async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
+  const base = await createPostgresStores({ connectionString: url, schema });
+  const pause: number[] = [];
+  const coldResume: number[] = [];
+  const warmResume: number[] = [];
+  let token = '';
+  const a = RuntimeKernel.create({ stores: base, workflows: { w3 }, onActionRequired: (x) => (token = x.resumeToken) });
+  const warm = RuntimeKernel.create({ stores: base, workflows: { w3 } });
+  for (let i = 0; i < 60; i++) {
+    const t0 = process.hrtime.bigint();
+    const h = await a.execute({ ...scope, workflow: 'w3', input: null });
+    await h.settled();
+    pause.push(Number(process.hrtime.bigint() - t0));
+    const cold = i % 2 === 0;
+    const t1 = process.hrtime.bigint();
+    // Another host: a fresh kernel with a fresh pool (connect + first queries included).
+    const stores = cold ? await createPostgresStores({ connectionString: url, schema, autoMigrate: false }) : base;
+    const b = cold ? RuntimeKernel.create({ stores, workflows: { w3 } }) : warm;
+    const { handle } = await b.resume(token, { approved: true }, { scopeId: 'bench', principalId: 'approver' });
+    await handle!.result();
+    (cold ? coldResume : warmResume).push(Number(process.hrtime.bigint() - t1));
+    if (cold) {
+      await b.close();
+      await stores.close();
+    }
+  }
+  await a.close();
+  await warm.close();
+  await base.close();
+  return [
+    latencyRow('W3 execute → persisted as waiting (Postgres)', pause.slice(5), '≤ 2 ms median', 'ms'),
+    latencyRow('W3 resume → completed, fresh kernel + fresh pool', coldResume.slice(2), '≤ 5 ms median', 'ms'),
+    latencyRow('W3 resume → completed, warm pool', warmResume.slice(2), '≤ 3 ms median', 'ms'),
+  ];
+}
+
+async function wakeAndThroughput(): Promise<Array<Record<string, string | number>>> {
+  const hostA = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
+  const hostB = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
+  let token = '';
+  const stamps = new Map<string, bigint>();
+  const wake: Workflow = async (ctx) => {
+    await ctx.waitForAction({ type: 'approval', title: 'go' });
+    stamps.set(ctx.jobId, process.hrtime.bigint());
+    return 'ok';
+  };
+  const a = RuntimeKernel.create({ stores: hostA, queue: hostA.queue, workflows: { wake, w1 }, hostId: 'A', engine: engine(), onActionRequired: (x) => (token = x.resumeToken) });
+  const b = RuntimeKernel.create({ stores: hostB, queue: hostB.queue, workflows: { wake, w1 }, hostId: 'B', engine: engine() });
+  await a.startWorker({ concurrency: 2, pollMs: 1000, leaseMs: 10_000 });
+  const wakeNs: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const h = await b.execute({ ...scope, workflow: 'wake', input: null });
+    await h.settled();
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = process.hrtime.bigint();
+    await b.resume(token, { approved: true }, { scopeId: 'bench', principalId: 'approver' });
+    await h.result();
+    wakeNs.push(Number(stamps.get(h.jobId)! - t0));
+  }
+  await b.startWorker({ concurrency: 2, pollMs: 1000, leaseMs: 10_000 });
+  const n = 200;
+  const t0 = performance.now();
+  const handles = await Promise.all(Array.from({ length: n }, () => b.execute({ ...scope, workflow: 'w1', input: null })));
+  await Promise.all(handles.map((h) => h.result()));
+  const seconds = (performance.now() - t0) / 1000;
+  await a.close();
+  await b.close();
+  await hostA.close();
+  await hostB.close();
+  return [
+    latencyRow('wake-up: resolve on host B → job running on host A (LISTEN/NOTIFY)', wakeNs, '≤ 10 ms median', 'ms'),
+    { case: `throughput: ${n} W1 jobs, 4 workers on 2 kernels (separate pools)`, n, median: `${Math.round(n / seconds)} jobs/s`, p95: '', p99: '', target: '' },
+  ];
+}
+
+const rows: Array<Record<string, string | number>> = [];
+if (await reachable()) {
+  rows.push(await w2('Postgres 127.0.0.1', () => createPostgresStores({ connectionString: url, schema, autoMigrate: false }), 120));
+  rows.push(...(await w3Postgres()));
+  rows.push(...(await wakeAndThroughput()));
+  const cleanup = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
+  await cleanup.database.client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`, []);
+  await cleanup.close();
+} else {
+  console.log(`(Postgres at ${url} unreachable: Postgres rows skipped)`);
+}
+rows.push(await w2('PGlite in memory', () => createEmbeddedStores({ dir: 'memory://' }), 60));
+printTable('Runtime on Postgres and PGlite', rows);
