@@ -71,7 +71,7 @@ describe('the chat page in Chromium', () => {
     const partial = (await first.locator('.text').textContent()) ?? '';
     expect(partial).toMatch(/^Here is a careful answer to “How should I plan a database migration\?”\. First,/);
     expect(partial).not.toContain('Finally');
-    await expectText(first.locator('.end-note'), 'Interrupted by your next message');
+    await expectText(first.locator('.end-note'), `Interrupted by your next message. Kept and handed to the next answer as context: the partial answer (${partial.length} characters).`);
     await expect.poll(async () => first.getAttribute('aria-busy')).toBe('false');
 
     const second = answers().nth(1);
@@ -154,6 +154,27 @@ describe('the chat page in Chromium', () => {
     await expectText(inspector.getByTestId('scope-spend'), /tokens of 200,000 · \$0\.\d+ of \$0\.50/);
 
     await page.screenshot({ path: join(ARTIFACTS, 'chat-e2e.png'), fullPage: true });
+  });
+
+  it('a message sent while an approval is pending interrupts that job, and its card is closed', async () => {
+    await send('deploy 3.0.0');
+    const waiting = answers().nth(4);
+    const card = waiting.getByRole('region', { name: "Approve tool call 'deploy'" });
+    await card.waitFor({ timeout: 15_000 });
+    await send('Never mind, what is a lease?');
+    await waiting.and(page.locator('[data-status="interrupted"]')).waitFor();
+    await expectText(card.getByRole('status'), 'No longer needed: this answer was interrupted.');
+    expect(await card.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    await expectText(waiting.locator('.end-note'), 'Kept and handed to the next answer as context: 1 finished step.');
+    const next = answers().nth(5);
+    await next.and(page.locator('[data-status="completed"]')).waitFor({ timeout: 20_000 });
+    await expectText(next.locator('.context-note'), '1 finished step passed on as context');
+
+    // The inspector: the wait ended without an answer when the job was interrupted.
+    await waiting.getByRole('button', { name: /^Inspect job/ }).click();
+    const inspector = page.getByRole('complementary', { name: 'Job inspector' });
+    await inspector.and(page.locator(`[data-job-id="${await waiting.getAttribute('data-job-id')}"]`)).waitFor();
+    await expectText(inspector.locator('.tl-action.st-interrupted'), /answer\s*none: cancelled/);
   });
 
   it('another visitor (another cookie, another scope) cannot see or answer these jobs', async () => {

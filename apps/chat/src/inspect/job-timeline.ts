@@ -17,6 +17,7 @@ export interface JobRecords {
 
 interface OpenItem {
   kind: TimelineKind;
+  actionId?: string;
   at: number;
   title: string;
   facts: Array<readonly [string, string]>;
@@ -120,6 +121,7 @@ export function buildTimeline(records: JobRecords): TimelineItem[] {
         const payload = action?.payload as { arguments?: unknown } | undefined;
         open.set(`action:${e.data.actionId}`, {
           kind: 'action',
+          actionId: e.data.actionId,
           at: e.at,
           title: action?.title ?? String(e.data.details?.['title'] ?? 'Action required'),
           facts: [['action', e.data.actionId], ...(payload?.arguments !== undefined ? [['arguments', oneLine(payload.arguments)] as const] : [])],
@@ -155,9 +157,16 @@ export function buildTimeline(records: JobRecords): TimelineItem[] {
         break;
     }
   }
-  // Calls and waits still in flight.
+  // Calls and waits still in flight, and actions that ended without an answer (cancelled when
+  // their job was interrupted or cancelled: no event says so, the action record does).
   for (const [key, item] of open) {
     open.delete(key);
+    const action = item.actionId ? actions.get(item.actionId) : undefined;
+    if (action && action.status !== 'pending') {
+      const ended = action.resolvedAt ?? records.events.at(-1)?.at ?? item.at;
+      push({ kind: 'action', at: item.at, title: item.title, status: action.status === 'cancelled' ? 'interrupted' : 'failed', durationMs: ended - item.at, facts: [...item.facts, ['answer', `none: ${action.status}`]] });
+      continue;
+    }
     push({ kind: item.kind, at: item.at, title: item.title, status: 'waiting', facts: [...item.facts, ['state', item.kind === 'action' ? 'waiting for an answer' : 'in progress']] });
   }
   return items.sort((a, b) => a.at - b.at);

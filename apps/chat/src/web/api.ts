@@ -53,6 +53,7 @@ export const chatApi = {
   identify: () => api<{ principalId: string }>('/identity', { method: 'POST' }),
   send: (sessionId: string, message: string, history: HistoryMessage[]) =>
     api<{ job: JobView }>(`/sessions/${encodeURIComponent(sessionId)}/messages`, { method: 'POST', body: { message, history } }),
+  job: (jobId: string) => api<{ job: JobView }>(`/jobs/${encodeURIComponent(jobId)}`),
   actions: (jobId: string) => api<{ actions: ActionView[] }>(`/actions?jobId=${encodeURIComponent(jobId)}`),
   resolve: (resumeToken: string, approved: boolean, comment: string) =>
     api<{ action: ActionView }>('/actions/resolve', {

@@ -3,8 +3,8 @@ import { el } from './dom.js';
 
 export interface ApprovalCard {
   readonly root: HTMLElement;
-  /** The action was answered, maybe elsewhere (another tab): locks the card if this one did not answer it. */
-  resolvedElsewhere(outcome: string): void;
+  /** The action was answered elsewhere (another tab) or is no longer needed: locks the card, unless this card answered it. */
+  close(text: string): void;
 }
 
 /**
@@ -59,8 +59,8 @@ export function approvalCard(action: ActionView, resolve: (approved: boolean, co
   };
   approve.addEventListener('click', () => void answer(true));
   reject.addEventListener('click', () => void answer(false));
-  const resolvedElsewhere = (how: string): void => {
-    if (!answering && root.dataset['state'] === 'pending') settle(`Answered elsewhere (${how}).`, 'answered');
+  const close = (text: string): void => {
+    if (!answering && root.dataset['state'] === 'pending') settle(text, 'closed');
   };
-  return { root, resolvedElsewhere };
+  return { root, close };
 }

@@ -76,19 +76,30 @@ export class AssistantTurn {
     }
   }
 
-  /** This answer was cut off by the user's next message: its partial text stays, marked. */
-  markInterrupted(partialText: string | undefined): void {
+  /**
+   * This answer was cut off by the user's next message: its text stays, marked. `kept` is what
+   * the server kept for the next answer (known once the job record is read).
+   */
+  markInterrupted(kept?: { partialText: string; steps: number }): void {
     this.setStatus('interrupted');
-    if (partialText !== undefined && partialText !== '' && this.text === '') this.setText(partialText);
-    const chars = (partialText ?? this.text).length;
-    this.endNote.textContent = `Interrupted by your next message. The partial answer (${chars} characters) was kept and handed to the next answer as context.`;
-    this.endNote.hidden = false;
+    this.closeCards('No longer needed: this answer was interrupted.');
+    if (!kept) {
+      this.showEnd('Interrupted by your next message.');
+      return;
+    }
+    const parts: string[] = [];
+    if (kept.partialText !== '') parts.push(`the partial answer (${kept.partialText.length} characters)`);
+    if (kept.steps > 0) parts.push(`${kept.steps} finished step${kept.steps === 1 ? '' : 's'}`);
+    this.showEnd(parts.length > 0 ? `Interrupted by your next message. Kept and handed to the next answer as context: ${parts.join(' and ')}.` : 'Interrupted by your next message before it had done anything.');
   }
 
-  /** This answer started by interrupting another one, whose partial text it was given. */
-  showContext(fromJobId: string, partialText: string): void {
-    const words = partialText.split(/\s+/).filter((w) => w !== '').length;
-    this.contextNote.textContent = `Continues from the interrupted answer (${shortId(fromJobId)}): ${words} words of it were passed on as context.`;
+  /** This answer started by interrupting another one, whose partial results it was given. */
+  showContext(fromJobId: string, kept: { partialText: string; steps: number }): void {
+    const words = kept.partialText.split(/\s+/).filter((w) => w !== '').length;
+    const parts: string[] = [];
+    if (words > 0) parts.push(`${words} words of its text`);
+    if (kept.steps > 0) parts.push(`${kept.steps} finished step${kept.steps === 1 ? '' : 's'}`);
+    this.contextNote.textContent = `Continues from the interrupted answer (${shortId(fromJobId)}): ${parts.length > 0 ? parts.join(' and ') : 'its question'} passed on as context.`;
     this.contextNote.hidden = false;
     this.root.dataset['hasContext'] = 'true';
   }
@@ -108,6 +119,10 @@ export class AssistantTurn {
   }
 
   actionResolved(actionId: string, outcome: string): void {
-    this.cards.get(actionId)?.resolvedElsewhere(outcome);
+    this.cards.get(actionId)?.close(`Answered elsewhere (${outcome}).`);
+  }
+
+  closeCards(text: string): void {
+    for (const card of this.cards.values()) card.close(text);
   }
 }

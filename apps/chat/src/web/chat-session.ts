@@ -3,9 +3,15 @@ import { AssistantTurn } from './assistant-turn.js';
 import { el } from './dom.js';
 import type { FeedEvent } from './session-feed.js';
 
-interface Previous {
-  jobId: string;
+/** What an interrupted job left for the next one. */
+interface Kept {
   partialText: string;
+  /** Its finished steps. */
+  steps: number;
+}
+
+interface Previous extends Kept {
+  jobId: string;
 }
 
 /**
@@ -63,10 +69,11 @@ export class ChatSession {
         turn.actionResolved(String(data['actionId']), String(data['outcome'] ?? 'resolved'));
         break;
       case 'interruption.completed':
-        if (typeof data['nextJobId'] === 'string') this.linkContext(data['nextJobId'], { jobId: event.jobId, partialText: turn.text });
+        if (typeof data['nextJobId'] === 'string') this.linkContext(data['nextJobId'], { jobId: event.jobId, partialText: turn.text, steps: 0 });
         break;
       case 'job.interrupted':
-        turn.markInterrupted(undefined);
+        turn.markInterrupted();
+        void this.showKept(turn);
         break;
       case 'job.completed': {
         const text = (data['result'] as { text?: unknown } | undefined)?.text;
@@ -79,10 +86,12 @@ export class ChatSession {
       }
       case 'job.failed':
         turn.setStatus('failed');
+        turn.closeCards('No longer needed: the job failed.');
         turn.showEnd(`The answer failed: ${String((data['error'] as { message?: unknown } | undefined)?.message ?? 'unknown error')}`);
         break;
       case 'job.cancelled':
         turn.setStatus('cancelled');
+        turn.closeCards('No longer needed: the job was cancelled.');
         break;
       default:
         break;
@@ -97,26 +106,33 @@ export class ChatSession {
       this.turns.set(jobId, turn);
       this.list.append(turn.root);
       const previous = this.contextFrom.get(jobId);
-      if (previous) turn.showContext(previous.jobId, previous.partialText);
+      if (previous) turn.showContext(previous.jobId, previous);
       this.scroll();
     }
     return turn;
   }
 
   private applyJob(turn: AssistantTurn, job: JobView): void {
-    const previous = job.metadata['previousContext'] as { jobId?: unknown; partialText?: unknown } | undefined;
+    const previous = job.metadata['previousContext'] as { jobId?: unknown; partialText?: unknown; completedSteps?: unknown } | undefined;
     if (previous && typeof previous.jobId === 'string') {
       // The job's own record is authoritative over what this page saw stream.
       this.contextFrom.delete(job.id);
-      this.linkContext(job.id, { jobId: previous.jobId, partialText: String(previous.partialText ?? '') });
+      this.linkContext(job.id, { jobId: previous.jobId, ...keptOf(previous) });
     }
-    if (job.status === 'interrupted') turn.markInterrupted(undefined);
+    if (job.status === 'interrupted') void this.showKept(turn);
+  }
+
+  /** Reads what the server kept of an interrupted job and says so on its answer. */
+  private async showKept(turn: AssistantTurn): Promise<void> {
+    const { job } = await chatApi.job(turn.jobId);
+    const interrupted = (job.result as { interrupted?: { partialText?: unknown; completedSteps?: unknown } } | undefined)?.interrupted;
+    if (interrupted) turn.markInterrupted(keptOf(interrupted));
   }
 
   private linkContext(jobId: string, previous: Previous): void {
     if (this.contextFrom.has(jobId)) return;
     this.contextFrom.set(jobId, previous);
-    this.turns.get(jobId)?.showContext(previous.jobId, previous.partialText);
+    this.turns.get(jobId)?.showContext(previous.jobId, previous);
   }
 
   private async showApproval(turn: AssistantTurn, actionId: string): Promise<void> {
@@ -133,4 +149,8 @@ export class ChatSession {
   private scroll(): void {
     this.list.lastElementChild?.scrollIntoView({ block: 'end' });
   }
+}
+
+function keptOf(context: { partialText?: unknown; completedSteps?: unknown }): Kept {
+  return { partialText: typeof context.partialText === 'string' ? context.partialText : '', steps: Array.isArray(context.completedSteps) ? context.completedSteps.length : 0 };
 }
