@@ -138,6 +138,21 @@ export class JobContext {
   }
 
   /**
+   * A view of this context whose step ids come from `allocate` and whose abort signal is
+   * `signal` (default: the job's); journal, policy, budgets, events and actions stay the job's.
+   * Concurrent branches (operators, graph nodes) each get a view allocating under their own
+   * prefix, so their steps keep the same ids whichever branch runs first; a branch's signal can
+   * stop it without stopping the job.
+   */
+  withScope(options: { allocate: () => string; signal?: AbortSignal }): JobContext {
+    if (typeof options?.allocate !== 'function') throw new InvalidArgumentError('allocate', 'must be a function returning the next step id');
+    const view = Object.create(this) as JobContext;
+    Object.defineProperty(view, 'allocate', { value: options.allocate });
+    if (options.signal) Object.defineProperty(view, 'signal', { value: options.signal });
+    return view;
+  }
+
+  /**
    * Runs `fn` once across every run of this job: its JSON result is journaled before the next
    * step starts; on a later run the recorded result is returned and `fn` is not called.
    */

@@ -12,9 +12,6 @@ import type { JobContext } from '../kernel/job-context.js';
  * branch be stopped (a node timeout, a failed sibling) without stopping the job.
  */
 export function scopedJobContext(ctx: JobContext, allocate: () => string, signal: AbortSignal): JobContext {
-  if (typeof (ctx as unknown as { allocate?: unknown }).allocate !== 'function') throw new ScopedContextUnsupportedError();
-  const view = Object.create(ctx) as JobContext;
-  Object.defineProperty(view, 'allocate', { value: allocate });
-  Object.defineProperty(view, 'signal', { value: signal });
-  return view;
+  if (typeof (ctx as Partial<JobContext>).withScope !== 'function') throw new ScopedContextUnsupportedError();
+  return ctx.withScope({ allocate, signal });
 }
