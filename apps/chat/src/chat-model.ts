@@ -47,7 +47,7 @@ export function interruptedTurn(messages: readonly Message[]): InterruptedTurn |
 
 function resumeAfterInterruption(turn: InterruptedTurn, question: string): string {
   const words = turn.partial.split(/\s+/).filter((w) => w !== '');
-  const tail = words.slice(-6).join(' ');
+  const tail = words.slice(-6).join(' ').replace(/[“”"]/g, '');
   const said = words.length === 0 ? 'I had not said anything yet' : `I had got ${words.length} words in, up to “…${tail}”`;
   return [
     `You interrupted my answer to “${clip(turn.question)}”: ${said}.`,

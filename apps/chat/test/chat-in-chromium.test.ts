@@ -22,7 +22,7 @@ let page: Page;
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'baton-chat-page-'));
   await buildPage(outDir);
-  chat = createChatServer({ staticDir: outDir, tokenDelayMs: 30 });
+  chat = createChatServer({ staticDir: outDir, tokenDelayMs: 40 });
   url = (await chat.listen({ port: 0 })).url;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1440, height: 1200 } });
@@ -64,7 +64,7 @@ describe('the chat page in Chromium', () => {
     const first = answers().nth(0);
     await first.and(page.locator('[data-status="streaming"]')).waitFor();
     // Let some of the answer stream, then interrupt it.
-    await expect.poll(() => wordsShown(first), { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(20);
+    await expect.poll(() => wordsShown(first), { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(15);
     await send('Actually, keep it short.');
 
     await first.and(page.locator('[data-status="interrupted"]')).waitFor();
