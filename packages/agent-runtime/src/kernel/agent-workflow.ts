@@ -47,8 +47,13 @@ function agentBudget(ctx: JobContext): AgentBudget {
 export function previousContextMessages(previous: PreviousContext): Message[] {
   const earlier = typeof previous.input === 'string' ? previous.input : typeof previous.input === 'object' && previous.input !== null && 'message' in previous.input ? String((previous.input as { message: unknown }).message) : JSON.stringify(previous.input);
   const messages: Message[] = [{ role: 'user', content: earlier }];
-  const tools = previous.completedSteps.filter((s) => s.kind === 'tool');
   const parts: string[] = [];
+  // What the assistant had said in finished model calls, then the tools it had run.
+  for (const step of previous.completedSteps) {
+    const text = step.kind === 'model' && typeof step.output === 'object' && step.output !== null ? (step.output as { text?: unknown }).text : undefined;
+    if (typeof text === 'string' && text.trim()) parts.push(text.trim());
+  }
+  const tools = previous.completedSteps.filter((s) => s.kind === 'tool');
   if (tools.length > 0) parts.push(`[finished tool calls: ${tools.map((t) => t.name).join(', ')}]`);
   if (previous.partialText) parts.push(previous.partialText);
   messages.push({ role: 'assistant', content: `${parts.join('\n')}\n[interrupted by the user's next message]`.trim() });
