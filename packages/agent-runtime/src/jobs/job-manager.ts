@@ -89,6 +89,7 @@ export class JobManager {
         jobId: j.id,
         scopeId: j.scopeId,
         sessionId: j.sessionId,
+        traceId: traceOf(j),
         at: now,
         data: { status: j.status, priority: j.priority, principalId: j.principalId, parentJobId: j.parentJobId, idempotencyKey: j.idempotencyKey },
       });
@@ -205,7 +206,7 @@ export class JobManager {
         if (retry && BatonError.isInstance(error) && error.code === 'concurrent_modification') continue;
         throw error;
       }
-      await this.#publish({ ...event(saved, job.status), jobId: saved.id, scopeId: saved.scopeId, sessionId: saved.sessionId, at: now } as JobEventInput);
+      await this.#publish({ ...event(saved, job.status), jobId: saved.id, scopeId: saved.scopeId, sessionId: saved.sessionId, traceId: traceOf(saved), at: now } as JobEventInput);
       return saved;
     }
   }
@@ -230,3 +231,9 @@ type JobEventInput = RuntimeEventInput<
 
 /** A job that no worker holds any more. */
 const RELEASED: Partial<JobRecord> = { leaseOwner: undefined, leaseExpiresAt: undefined };
+
+/** The job's trace id (set by the kernel from `ExecutionRequest.traceId`), for its events. */
+function traceOf(job: JobRecord): string | undefined {
+  const t = job.metadata['traceId'];
+  return typeof t === 'string' && t.length > 0 ? t : undefined;
+}
