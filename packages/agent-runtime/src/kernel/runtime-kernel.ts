@@ -305,7 +305,14 @@ export class RuntimeKernel implements HandleHost {
     if (run && run.scopeId === scopeId) {
       this.cancelled.set(jobId, new JobEndedError(jobId, 'cancelled', reason ?? 'cancelled'));
       this.settle(jobId);
-      run.controller.abort(new StopSignal({ kind: 'cancel', reason }));
+      // Waiters reject first (they need only microtasks); the abort, whose listeners reach into
+      // the model call and tools, runs right after.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          run.controller.abort(new StopSignal({ kind: 'cancel', reason }));
+          resolve();
+        }),
+      );
       const outcome = await run.done;
       return outcome.job;
     }
@@ -334,6 +341,7 @@ export class RuntimeKernel implements HandleHost {
 
   async result(jobId: string, scopeId: string): Promise<JobResult> {
     const job = await this.waitFor(jobId, scopeId, false);
+    if (job.status !== 'completed' && this.cancelled.has(jobId)) throw this.cancelled.get(jobId)!;
     if (job.status === 'completed') return { jobId, output: job.result, job };
     const cancelled = this.cancelled.get(jobId);
     if (cancelled) throw cancelled;
@@ -402,11 +410,8 @@ export class RuntimeKernel implements HandleHost {
   /** Resolves with the job once it is terminal (or, with `orPaused`, waiting for an action). */
   private async waitFor(jobId: string, scopeId: string, orPaused: boolean): Promise<JobRecord> {
     for (;;) {
-      if (this.cancelled.has(jobId) && !orPaused) {
-        const job = await this.stores.jobs.get({ jobId, scopeId });
-        if (job) return job;
-      }
       const job = await this.stores.jobs.get({ jobId, scopeId });
+      if (job && this.cancelled.has(jobId) && !orPaused) return job;
       if (!job) throw new InvalidArgumentError('jobId', `no job '${jobId}' in scope '${scopeId}'`);
       const resting = isTerminalJobStatus(job.status) || (orPaused && job.status === 'waiting_for_action');
       if (resting) return job;
