@@ -31,6 +31,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   illegal_transition: 409,
   payload_too_large: 413,
   too_many_streams: 429,
+  upgrade_required: 426,
   invalid_request: 400,
   invalid_json: 400,
   invalid_last_event_id: 400,

@@ -11,7 +11,11 @@ import { registerActionRoutes } from '../routes/action-routes.js';
 import { registerEventRoutes } from '../routes/event-routes.js';
 import { registerJobRoutes } from '../routes/job-routes.js';
 import { registerSessionRoutes } from '../routes/session-routes.js';
-import type { SseChannel } from '../sse/sse-channel.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { registerWsRoutes } from '../routes/ws-routes.js';
+import type { EventChannel } from '../sse/event-channel.js';
+import { createUpgradeHandler } from '../ws/ws-upgrade.js';
 import { FrameCache } from '../sse/sse-frame.js';
 import { StreamLimiter } from '../sse/stream-limiter.js';
 import { listenOn, type ListenOptions, type ListeningServer } from './listen.js';
@@ -33,11 +37,17 @@ export interface BatonServer {
    * write to the Node response directly.
    */
   fetch(request: Request, env?: unknown): Response | Promise<Response>;
-  /** Serves on Node's HTTP server; default `127.0.0.1` on a free port. */
+  /**
+   * Answers a Node HTTP `upgrade` event: `/ws/sessions/:id` becomes a WebSocket (after
+   * `authenticate` and the stream limit), anything else is refused with its HTTP error.
+   * `listen()` wires it; on your own `node:http` server: `httpServer.on('upgrade', server.handleUpgrade)`.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Serves on Node's HTTP server (and its WebSocket upgrades); default `127.0.0.1` on a free port. */
   listen(options?: ListenOptions): Promise<ListeningServer>;
-  /** Event streams open now, of one scope or in all. */
+  /** Event streams (SSE and WebSocket) open now, of one scope or in all. */
   openStreams(scopeId?: string): number;
-  /** Ends every open event stream (their jobs go on) and stops following the bus. The kernel stays yours to close. */
+  /** Ends every open event stream and WebSocket (their jobs go on) and stops following the bus. The kernel stays yours to close. */
   close(): void;
 }
 
@@ -59,7 +69,7 @@ export function createBatonServer(options: BatonServerOptions): BatonServer {
   const kernel = typeof options.kernel === 'function' ? options.kernel({ onActionRequired: tokens.onActionRequired }) : options.kernel;
   const onError = options.onError ?? (() => {});
   const authenticate = options.authenticate;
-  const channels = new Set<SseChannel>();
+  const channels = new Set<EventChannel>();
   const limiter = new StreamLimiter(resolved.maxStreamsPerScope);
   const unwatch = tokens.watch(kernel.stores.events);
   const ctx: RouteContext = {
@@ -72,6 +82,8 @@ export function createBatonServer(options: BatonServerOptions): BatonServer {
     heartbeatIntervalMs: resolved.heartbeatIntervalMs,
     retryMs: resolved.retryMs,
     maxBufferedEvents: resolved.maxBufferedEvents,
+    wsHeartbeatIntervalMs: resolved.wsHeartbeatIntervalMs,
+    wsResumeWaitMs: resolved.wsResumeWaitMs,
     beforeExecute: options.beforeExecute,
   };
 
@@ -114,6 +126,8 @@ export function createBatonServer(options: BatonServerOptions): BatonServer {
   registerSessionRoutes(app, ctx);
   registerActionRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerWsRoutes(app, ctx);
+  const upgrades = createUpgradeHandler((request, env) => app.fetch(request, env), onError);
 
   const closeStreams = (): void => {
     for (const channel of [...channels]) channel.close();
@@ -124,11 +138,13 @@ export function createBatonServer(options: BatonServerOptions): BatonServer {
     actionTokens: tokens,
     onActionRequired: tokens.onActionRequired,
     fetch: (request, env) => app.fetch(request, env),
-    listen: (listenOptions = {}) => listenOn((request, env) => app.fetch(request, env), listenOptions, closeStreams),
+    handleUpgrade: upgrades.handle,
+    listen: (listenOptions = {}) => listenOn((request, env) => app.fetch(request, env), listenOptions, closeStreams, upgrades.handle),
     openStreams: (scopeId) => (scopeId === undefined ? channels.size : limiter.openStreams(scopeId)),
     close: () => {
       unwatch();
       closeStreams();
+      upgrades.close();
     },
   };
 }

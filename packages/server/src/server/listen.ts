@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { InvalidArgumentError } from '@baton/llm-client';
 
@@ -25,7 +26,12 @@ export interface ListeningServer {
 }
 
 /** Serves a fetch handler on Node's HTTP server. `beforeClose` runs first in `close()` (ending open streams). */
-export async function listenOn(fetch: (request: Request, env: unknown) => Response | Promise<Response>, options: ListenOptions, beforeClose: () => void): Promise<ListeningServer> {
+export async function listenOn(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  options: ListenOptions,
+  beforeClose: () => void,
+  onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void,
+): Promise<ListeningServer> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('port', 'must be an integer from 0 to 65535');
   const host = options.host ?? '127.0.0.1';
@@ -35,6 +41,7 @@ export async function listenOn(fetch: (request: Request, env: unknown) => Respon
 
   // No global Request/Response override: a library must not change the process's globals.
   const server = createAdaptorServer({ fetch, overrideGlobalObjects: false }) as Server;
+  if (onUpgrade) server.on('upgrade', onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,6 +1,6 @@
 import type { ExecutionRequest } from '@baton/agent-runtime';
 import type { Principal } from '../auth/principal.js';
-import type { SseChannel } from '../sse/sse-channel.js';
+import type { EventChannel } from '../sse/event-channel.js';
 import type { StreamLimiter } from '../sse/stream-limiter.js';
 import type { StreamDeps } from '../sse/stream-deps.js';
 
@@ -16,9 +16,11 @@ export type BeforeExecute = (request: ExecutionRequest, context: { principal: Pr
 export interface RouteContext extends StreamDeps {
   readonly limiter: StreamLimiter;
   /** Open event streams, so that `close()` can end them. */
-  readonly channels: Set<SseChannel>;
+  readonly channels: Set<EventChannel>;
   readonly heartbeatIntervalMs: number;
   readonly retryMs: number | undefined;
   readonly maxBufferedEvents: number;
+  readonly wsHeartbeatIntervalMs: number;
+  readonly wsResumeWaitMs: number;
   readonly beforeExecute: BeforeExecute | undefined;
 }

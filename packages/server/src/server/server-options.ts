@@ -20,6 +20,13 @@ export interface BatonServerSseOptions {
   retryMs?: number;
 }
 
+export interface BatonServerWsOptions {
+  /** `{ "type": "ping" }` is sent this often; no `pong` within two intervals closes the socket. Default 15,000 ms. */
+  heartbeatIntervalMs?: number;
+  /** Without `?lastEventId=`, how long the socket waits for a first `resume` message before starting a new stream. Default 1,000 ms. */
+  resumeWaitMs?: number;
+}
+
 export interface BatonServerOptions {
   /**
    * The kernel to serve, or a function that creates it with the server's hooks, so that the
@@ -35,6 +42,8 @@ export interface BatonServerOptions {
   basePath?: string;
   limits?: BatonServerLimits;
   sse?: BatonServerSseOptions;
+  /** The WebSocket endpoint `/ws/sessions/:id`. */
+  ws?: BatonServerWsOptions;
   /** Where resume tokens are kept for their scope's clients; default a new `ActionTokenVault`. */
   actionTokens?: ActionTokenVault;
   /** Adjusts or refuses (by throwing a `BatonError`) each request before the kernel runs it. */
@@ -50,6 +59,8 @@ export interface ResolvedServerOptions {
   readonly maxBufferedEvents: number;
   readonly heartbeatIntervalMs: number;
   readonly retryMs: number | undefined;
+  readonly wsHeartbeatIntervalMs: number;
+  readonly wsResumeWaitMs: number;
 }
 
 /** Applies defaults and refuses invalid values with `InvalidArgumentError`. */
@@ -63,6 +74,7 @@ export function resolveServerOptions(options: BatonServerOptions): ResolvedServe
   }
   const limits = options.limits ?? {};
   const sse = options.sse ?? {};
+  const ws = options.ws ?? {};
   return {
     basePath: basePath === '' ? undefined : basePath,
     maxBodyBytes: positiveInt(limits.maxBodyBytes ?? 1_048_576, 'limits.maxBodyBytes'),
@@ -70,6 +82,8 @@ export function resolveServerOptions(options: BatonServerOptions): ResolvedServe
     maxBufferedEvents: positiveInt(limits.maxBufferedEvents ?? 10_000, 'limits.maxBufferedEvents'),
     heartbeatIntervalMs: positiveInt(sse.heartbeatIntervalMs ?? 15_000, 'sse.heartbeatIntervalMs'),
     retryMs: sse.retryMs === undefined ? undefined : nonNegativeInt(sse.retryMs, 'sse.retryMs'),
+    wsHeartbeatIntervalMs: positiveInt(ws.heartbeatIntervalMs ?? 15_000, 'ws.heartbeatIntervalMs'),
+    wsResumeWaitMs: nonNegativeInt(ws.resumeWaitMs ?? 1_000, 'ws.resumeWaitMs'),
   };
 }
 

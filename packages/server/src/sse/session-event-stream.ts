@@ -1,7 +1,6 @@
 import { isTerminalJobStatus, SubscriberOverflowError, TERMINAL_JOB_EVENT_TYPES, type JobRecord, type RuntimeEvent } from '@baton/agent-runtime';
 import { encodeSessionCursor, type SessionCursorEntry } from './session-cursor.js';
-import type { SseChannel } from './sse-channel.js';
-import { sseFrame } from './sse-frame.js';
+import type { EventChannel } from './event-channel.js';
 import { eventJson, sendStreamError, type StreamDeps } from './stream-deps.js';
 
 export interface SessionStreamRequest {
@@ -38,7 +37,7 @@ const MAX_MEMBERSHIP_CACHE = 10_000;
  * a session job that the id does not name is sent from its first event only when it is at least
  * as new as the newest job named, so an ended job is never sent twice and a new one never missed.
  */
-export async function pumpSessionEvents(deps: StreamDeps, request: SessionStreamRequest, channel: SseChannel): Promise<void> {
+export async function pumpSessionEvents(deps: StreamDeps, request: SessionStreamRequest, channel: EventChannel): Promise<void> {
   const { scopeId, sessionId } = request;
   const bus = deps.kernel.stores.events;
   const followed = new Map<string, Followed>();
@@ -78,11 +77,11 @@ export async function pumpSessionEvents(deps: StreamDeps, request: SessionStream
   const deliver = async (event: RuntimeEvent, f: Followed): Promise<boolean> => {
     if (event.seq <= f.seq) return true;
     if (f.seq > 0 && event.seq > f.seq + 1) {
-      channel.send(sseFrame(undefined, 'stream.gap', JSON.stringify({ dropped: event.seq - f.seq - 1, first: { jobId: event.jobId, seq: f.seq + 1 }, last: { jobId: event.jobId, seq: event.seq - 1 } })));
+      channel.message(undefined, 'stream.gap', JSON.stringify({ dropped: event.seq - f.seq - 1, first: { jobId: event.jobId, seq: f.seq + 1 }, last: { jobId: event.jobId, seq: event.seq - 1 } }));
     }
     f.seq = event.seq;
     if (TERMINAL_JOB_EVENT_TYPES.has(event.type)) f.terminal = true;
-    channel.send(sseFrame(cursorFor(event), event.type, eventJson(deps, event)));
+    channel.message(cursorFor(event), event.type, eventJson(deps, event));
     prune();
     return channel.writable();
   };
@@ -109,7 +108,7 @@ export async function pumpSessionEvents(deps: StreamDeps, request: SessionStream
       const events = await bus.replay({ jobId: job.id, scopeId, fromSeq });
       const first = events[0];
       if (first && f.seq === 0 && first.seq > fromSeq) {
-        channel.send(sseFrame(undefined, 'stream.gap', JSON.stringify({ dropped: first.seq - fromSeq, first: { jobId: job.id, seq: fromSeq }, last: { jobId: job.id, seq: first.seq - 1 } })));
+        channel.message(undefined, 'stream.gap', JSON.stringify({ dropped: first.seq - fromSeq, first: { jobId: job.id, seq: fromSeq }, last: { jobId: job.id, seq: first.seq - 1 } }));
       }
       for (const event of events) if (!(await deliver(event, f))) return;
       if (!f.terminal && isTerminalJobStatus(job.status)) {

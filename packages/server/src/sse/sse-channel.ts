@@ -1,3 +1,6 @@
+import type { EventChannel } from './event-channel.js';
+import { sseFrame } from './sse-frame.js';
+
 const encoder = new TextEncoder();
 const HEARTBEAT = encoder.encode(': heartbeat\n\n');
 
@@ -44,7 +47,7 @@ export interface SseChannelOptions {
  * aborts when the client disconnects or the channel is closed. Closing the channel never
  * touches the job.
  */
-export class SseChannel {
+export class SseChannel implements EventChannel {
   /** The response body (web-stream mode only). */
   readonly body: ReadableStream<Uint8Array> | undefined;
   readonly #abort = new AbortController();
@@ -94,6 +97,10 @@ export class SseChannel {
 
   get closed(): boolean {
     return this.#abort.signal.aborted;
+  }
+
+  message(id: string | undefined, event: string, data: string): void {
+    this.send(sseFrame(id, event, data));
   }
 
   send(frame: Uint8Array | string): void {

@@ -1,8 +1,8 @@
 import type { RuntimeEvent, RuntimeKernel } from '@baton/agent-runtime';
 import { BatonError } from '@baton/llm-client';
 import type { ActionTokenVault } from '../actions/action-token-vault.js';
-import type { SseChannel } from './sse-channel.js';
-import { sseFrame, type FrameCache } from './sse-frame.js';
+import type { EventChannel } from './event-channel.js';
+import type { FrameCache } from './sse-frame.js';
 
 /** What the stream pumps need from the server. */
 export interface StreamDeps {
@@ -25,9 +25,9 @@ export function eventJson(deps: StreamDeps, event: RuntimeEvent): string {
 }
 
 /** Tells the client why the stream ends early (`stream.error`, no id); it may reconnect and resume. */
-export function sendStreamError(channel: SseChannel, deps: StreamDeps, error: unknown): void {
+export function sendStreamError(channel: EventChannel, deps: StreamDeps, error: unknown): void {
   if (channel.closed) return;
   const body = BatonError.isInstance(error) ? { code: error.code, message: error.message, retryable: error.retryable } : { code: 'internal_error', message: 'internal error', retryable: true };
   if (!BatonError.isInstance(error)) deps.onError(error);
-  channel.send(sseFrame(undefined, 'stream.error', JSON.stringify(body)));
+  channel.message(undefined, 'stream.error', JSON.stringify(body));
 }
