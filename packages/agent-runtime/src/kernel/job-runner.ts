@@ -225,7 +225,9 @@ async function finishStopped(
       return { status: 'interrupted', job: interrupted, error: new JobEndedError(job.id, 'interrupted', 'interrupted by a newer message'), previousContext };
     }
     case 'cancel': {
-      const cancelled = await deps.jobs.cancel({ ...ref, reason: stop.reason ?? 'cancelled' });
+      // The kernel usually recorded the cancellation already (so `result()` could reject at once).
+      const current = await deps.jobs.get(ref);
+      const cancelled = current?.status === 'cancelled' ? current : await deps.jobs.cancel({ ...ref, reason: stop.reason ?? 'cancelled' });
       return { status: 'cancelled', job: cancelled, error: new JobEndedError(job.id, 'cancelled', stop.reason ?? 'cancelled') };
     }
   }

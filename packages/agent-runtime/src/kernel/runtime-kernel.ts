@@ -304,17 +304,18 @@ export class RuntimeKernel implements HandleHost {
     const run = this.active.get(jobId);
     if (run && run.scopeId === scopeId) {
       this.cancelled.set(jobId, new JobEndedError(jobId, 'cancelled', reason ?? 'cancelled'));
+      run.controller.abort(new StopSignal({ kind: 'cancel', reason }));
+      // Record the cancellation now, so `result()` can reject at once with the record already
+      // saying so, even when the model call ignores the abort and the run unwinds late.
+      let cancelled: JobRecord | undefined;
+      try {
+        cancelled = await this.jobs.cancel({ jobId, scopeId, reason: reason ?? 'cancelled' });
+      } catch {
+        // Already ended (the run finished first): its own outcome stands.
+      }
       this.settle(jobId);
-      // Waiters reject first (they need only microtasks); the abort, whose listeners reach into
-      // the model call and tools, runs right after.
-      await new Promise<void>((resolve) =>
-        setImmediate(() => {
-          run.controller.abort(new StopSignal({ kind: 'cancel', reason }));
-          resolve();
-        }),
-      );
       const outcome = await run.done;
-      return outcome.job;
+      return cancelled ?? outcome.job;
     }
     const job = await this.stores.jobs.get({ jobId, scopeId });
     if (!job || isTerminalJobStatus(job.status)) return job;
