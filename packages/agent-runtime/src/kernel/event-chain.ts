@@ -37,9 +37,12 @@ export class EventEmitterChain {
   private async drain(): Promise<void> {
     // Let the emitting code run on until it awaits, so bursts are published together.
     await undefined;
-    for (let event = this.queue.shift(); event !== undefined; event = this.queue.shift()) {
+    while (this.queue.length > 0) {
+      // Everything emitted so far goes in one batch (one transaction on a durable bus).
+      const batch = this.queue.splice(0);
       try {
-        await this.bus.publish(event);
+        if (batch.length === 1) await this.bus.publish(batch[0]!);
+        else await this.bus.publishMany(batch);
       } catch (error) {
         this.onError(error);
       }

@@ -81,6 +81,18 @@ export abstract class EventBus {
    */
   abstract publish<K extends RuntimeEventType>(event: RuntimeEventInput<K>): Promise<RuntimeEvent<K>>;
 
+  /**
+   * Publishes several events in order, as `publish` would one by one (the default does exactly
+   * that). Durable buses override it to store a batch in one transaction; a publisher that
+   * queues events (the kernel does, per job) hands over whatever accumulated while the previous
+   * batch was being written.
+   */
+  async publishMany(events: readonly RuntimeEventInput[]): Promise<RuntimeEvent[]> {
+    const out: RuntimeEvent[] = [];
+    for (const event of events) out.push(await this.publish(event));
+    return out;
+  }
+
   /** Calls `handler` for every matching event published from now on, in publish order. */
   abstract subscribe(handler: EventHandler, options?: SubscribeOptions): EventUnsubscribe;
 

@@ -66,6 +66,22 @@ export function describeEventBusContract(init: EventBusContractInit, options: { 
     });
 
     describe('publish and replay', () => {
+      it('publishMany keeps order and seqs, after earlier publishes, and delivers each event once', async () => {
+        const seen: RuntimeEvent[] = [];
+        const off = bus.subscribe(collect(seen), { jobId, scopeId });
+        await bus.publish(delta('a'));
+        const batch = await bus.publishMany([delta('b'), delta('c'), delta('d')]);
+        const mixed = await bus.publishMany([delta('e'), delta('x', { jobId: unique('job') })]);
+        expect(batch.map((e) => [e.seq, (e.data as { textDelta: string }).textDelta])).toEqual([[2, 'b'], [3, 'c'], [4, 'd']]);
+        expect(mixed[0]).toMatchObject({ seq: 5 });
+        expect(mixed[1]).toMatchObject({ seq: 1 });
+        const replayed = await bus.replay({ jobId, scopeId });
+        expect(replayed.map((e) => (e.data as { textDelta: string }).textDelta)).toEqual(['a', 'b', 'c', 'd', 'e']);
+        await settle();
+        expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+        off();
+      });
+
       it('assigns per-job seqs from 1, an id and a time', async () => {
         const first = await bus.publish({ type: 'job.created', jobId, scopeId, sessionId: 's1', data: { status: 'queued', priority: 'normal', principalId: 'u' } });
         const second = await bus.publish(delta('a'));

@@ -138,6 +138,28 @@ export class PostgresEventBus extends EventBus {
     }
   }
 
+  /**
+   * A batch of one job's events in one transaction (one commit instead of one per event), in
+   * order after that job's earlier publishes; events of several jobs are published one by one.
+   */
+  override async publishMany(inputs: readonly RuntimeEventInput[]): Promise<RuntimeEvent[]> {
+    if (inputs.length === 0) return [];
+    const events = inputs.map((input) => this.build(input));
+    const first = events[0]!;
+    const key = `${first.scopeId}\u0000${first.jobId}`;
+    if (events.some((e) => e.scopeId !== first.scopeId || e.jobId !== first.jobId)) return super.publishMany(inputs);
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.insertMany(events));
+    this.chains.set(key, run);
+    try {
+      const stored = await run;
+      for (const event of stored) this.local.offer(event);
+      return stored;
+    } finally {
+      if (this.chains.get(key) === run) this.chains.delete(key);
+    }
+  }
+
   override subscribe(handler: EventHandler, options: SubscribeOptions = {}): EventUnsubscribe {
     const unsubscribe = this.local.add(handler, options);
     // Listening starts in the background; if it fails (server down), the next subscribe tries again.
@@ -181,17 +203,37 @@ export class PostgresEventBus extends EventBus {
 
   private async insert(event: RuntimeEvent): Promise<RuntimeEvent> {
     const sql = await this.ctx.sql();
-    const json = jsonParam(event);
-    const params: unknown[] = [event.scopeId, event.jobId, event.id, event.type, event.sessionId ?? null, Math.floor(event.at), json];
-    if (this.crossProcess) params.push(this.channel, this.origin, Buffer.byteLength(json) <= INLINE_PAYLOAD_BYTES);
     let seq: number;
     try {
-      const { rows } = await sql.query<{ seq: string }>(this.insertSql, params, { prepare: true });
+      const { rows } = await sql.query<{ seq: string }>(this.insertSql, this.insertParams(event), { prepare: true });
       seq = num(rows[0]?.seq);
     } catch (error) {
       throw mapValueError(error, 'event');
     }
     return { ...event, seq };
+  }
+
+  private async insertMany(events: readonly RuntimeEvent[]): Promise<RuntimeEvent[]> {
+    const sql = await this.ctx.sql();
+    try {
+      return await sql.transaction(async (tx) => {
+        const stored: RuntimeEvent[] = [];
+        for (const event of events) {
+          const { rows } = await tx.query<{ seq: string }>(this.insertSql, this.insertParams(event), { prepare: true });
+          stored.push({ ...event, seq: num(rows[0]?.seq) });
+        }
+        return stored;
+      });
+    } catch (error) {
+      throw mapValueError(error, 'event');
+    }
+  }
+
+  private insertParams(event: RuntimeEvent): unknown[] {
+    const json = jsonParam(event);
+    const params: unknown[] = [event.scopeId, event.jobId, event.id, event.type, event.sessionId ?? null, Math.floor(event.at), json];
+    if (this.crossProcess) params.push(this.channel, this.origin, Buffer.byteLength(json) <= INLINE_PAYLOAD_BYTES);
+    return params;
   }
 
   private async listen(): Promise<(() => Promise<void>) | undefined> {
