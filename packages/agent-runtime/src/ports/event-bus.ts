@@ -93,6 +93,14 @@ export abstract class EventBus {
     return out;
   }
 
+  /**
+   * Whether `store` can write this bus's events in its own transactions (an outbox in the same
+   * database). Stores ask before writing an `EventOutbox` themselves; the default is no.
+   */
+  sharesTransactionsWith(_store: object): boolean {
+    return false;
+  }
+
   /** Calls `handler` for every matching event published from now on, in publish order. */
   abstract subscribe(handler: EventHandler, options?: SubscribeOptions): EventUnsubscribe;
 
@@ -106,4 +114,22 @@ export abstract class EventBus {
   stream(options: StreamOptions = {}): AsyncIterable<RuntimeEvent> {
     return streamEvents(this, options);
   }
+}
+
+/**
+ * Events to publish with a store write (`JournalStore.appendWithEvents`,
+ * `JobStore.createWithEvents`, `JobStore.updateWithEvents`): one job's events, in order. A
+ * store whose database holds the bus's events (`bus.sharesTransactionsWith(store)`) writes them
+ * in the same transaction as the record, so that both are stored or neither; any other store
+ * writes the record, then publishes them on the bus.
+ */
+export interface EventOutbox {
+  readonly bus: EventBus;
+  readonly events: readonly RuntimeEventInput[];
+}
+
+/** Publishes an outbox's events after the write (what stores do when the bus is elsewhere). */
+export async function publishOutbox(outbox: EventOutbox | undefined): Promise<RuntimeEvent[]> {
+  if (outbox === undefined || outbox.events.length === 0) return [];
+  return outbox.bus.publishMany(outbox.events);
 }

@@ -1,5 +1,7 @@
 import type { JobRecord, JobRef } from '../jobs/job-record.js';
 import type { JobStatus } from '../jobs/job-status.js';
+import type { RuntimeEvent } from '../events/runtime-event.js';
+import { publishOutbox, type EventOutbox } from './event-bus.js';
 
 /** The outcome of `JobStore.create`: the stored job and whether this call created it. */
 export interface CreateJobResult {
@@ -59,6 +61,26 @@ export abstract class JobStore {
    * `createdAt` or `idempotencyKey` → `InvalidArgumentError`.
    */
   abstract update(job: JobRecord): Promise<JobRecord>;
+
+  /**
+   * `create`, with events published only when this call created the job (`job.created`): a
+   * store that shares transactions with the bus writes both in one; the default creates, then
+   * publishes.
+   */
+  async createWithEvents(job: JobRecord, outbox: EventOutbox): Promise<CreateJobResult & { events: RuntimeEvent[] }> {
+    const result = await this.create(job);
+    return { ...result, events: result.created ? await publishOutbox(outbox) : [] };
+  }
+
+  /**
+   * `update`, with events published only when the write succeeded (a status change's
+   * `job.*` event): a store that shares transactions with the bus writes both in one; the
+   * default updates, then publishes.
+   */
+  async updateWithEvents(job: JobRecord, outbox: EventOutbox): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
+    const saved = await this.update(job);
+    return { job: saved, events: await publishOutbox(outbox) };
+  }
 
   /** One page of the scope's jobs matching the filters, in a stable order (`createdAt`, then `id`). */
   abstract list(options: ListJobsOptions): Promise<JobPage>;

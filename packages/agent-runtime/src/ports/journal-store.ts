@@ -1,6 +1,8 @@
 import type { JobRef } from '../jobs/job-record.js';
 import type { JsonObject, JsonValue } from '../jobs/json-value.js';
 import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.js';
+import type { RuntimeEvent } from '../events/runtime-event.js';
+import { publishOutbox, type EventOutbox } from './event-bus.js';
 import type { DeferredEvent, DeferredEventInput, SharedLogRecord } from '../journal/journal-records.js';
 
 /**
@@ -43,6 +45,22 @@ export abstract class JournalStore {
    * either way nothing is written. Returns the stored entry (`seq`, `key` filled in).
    */
   abstract append(entry: JournalEntryInput, options: AppendJournalOptions): Promise<JournalEntry>;
+
+  /**
+   * `append`, with events that go with the entry (the step's `step.completed`, what was emitted
+   * while it ran): a store that shares transactions with the bus writes entry and events in one
+   * (a refused append publishes nothing); the default appends, then publishes.
+   */
+  async appendWithEvents(entry: JournalEntryInput, options: AppendJournalOptions, outbox: EventOutbox): Promise<{ entry: JournalEntry; events: RuntimeEvent[] }> {
+    const stored = await this.append(entry, options);
+    return { entry: stored, events: await publishOutbox(outbox) };
+  }
+
+  /** Every entry of the job and its head, as one run starts (durable stores read both at once). */
+  async load(ref: JobRef): Promise<{ entries: readonly JournalEntry[]; head: JournalHead }> {
+    const [entries, head] = await Promise.all([this.list(ref), this.head(ref)]);
+    return { entries, head };
+  }
 
   /** The job's entries in seq order, from `fromSeq` (default 0), at most `limit`. */
   abstract list(options: JobRef & { fromSeq?: number | undefined; limit?: number | undefined }): Promise<readonly JournalEntry[]>;

@@ -3,6 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobAlreadyExistsError, JobNotFoundError } from '../errors/job-errors.js';
 import { ConcurrentModificationError, CorruptRecordError } from '../errors/store-errors.js';
 import type { JobRecord, JobRef } from '../jobs/job-record.js';
+import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
+import type { RuntimeEventInput } from '../events/runtime-event.js';
+import type { EventBus } from '../ports/event-bus.js';
 import type { JobStore } from '../ports/job-store.js';
 
 /** What a backend hands the job store suite for one test. */
@@ -14,6 +17,8 @@ export interface JobStoreContractHarness {
    * damaged row or one written by a newer schema would be.
    */
   readonly corrupt: (options: JobRef & { raw: unknown }) => Promise<void> | void;
+  /** The bus for `createWithEvents`/`updateWithEvents` (a durable store's own); default in memory. */
+  readonly bus?: EventBus | undefined;
 }
 
 export type JobStoreContractInit = () => Promise<JobStoreContractHarness> | JobStoreContractHarness;
@@ -281,6 +286,39 @@ export function describeJobStoreContract(init: JobStoreContractInit, options: { 
         const error = await rejects(store.get({ scopeId: scope, jobId: job.id }), 'corrupt_record');
         expect((error as CorruptRecordError).schemaVersion).toBe(99);
         expect(error.message).toContain('schema version');
+      });
+    });
+
+    describe('createWithEvents and updateWithEvents', () => {
+      const event = (job: JobRecord, type: 'job.created' | 'job.started'): RuntimeEventInput =>
+        ({ type, jobId: job.id, scopeId: job.scopeId, data: type === 'job.created' ? { status: 'queued', priority: 'normal', principalId: job.principalId } : { from: 'queued' } }) as RuntimeEventInput;
+
+      it('publishes the events with a created job, and none when the idempotency key found an existing one', async () => {
+        const bus = h.bus ?? new InMemoryEventBus();
+        const key = unique('key');
+        const job = makeTestJobRecord({ scopeId: scope, idempotencyKey: key });
+        const first = await store.createWithEvents(job, { bus, events: [event(job, 'job.created')] });
+        expect(first.created).toBe(true);
+        expect(first.events.map((e) => [e.type, e.seq])).toEqual([['job.created', 1]]);
+        const again = makeTestJobRecord({ scopeId: scope, idempotencyKey: key });
+        const second = await store.createWithEvents(again, { bus, events: [event(again, 'job.created')] });
+        expect(second.created).toBe(false);
+        expect(second.job.id).toBe(job.id);
+        expect(second.events).toEqual([]);
+        expect(await bus.replay({ jobId: again.id, scopeId: scope })).toEqual([]);
+        expect((await bus.replay({ jobId: job.id, scopeId: scope })).map((e) => e.type)).toEqual(['job.created']);
+      });
+
+      it('publishes the events with a successful update, and none when the write loses its race', async () => {
+        const bus = h.bus ?? new InMemoryEventBus();
+        const { job } = await store.create(makeTestJobRecord({ scopeId: scope }));
+        const running = await store.updateWithEvents({ ...job, status: 'running' }, { bus, events: [event(job, 'job.started')] });
+        expect(running.job).toMatchObject({ status: 'running', version: 2 });
+        expect(running.events.map((e) => [e.type, e.seq])).toEqual([['job.started', 1]]);
+        const stale = store.updateWithEvents({ ...job, status: 'cancelled' }, { bus, events: [event(job, 'job.started')] });
+        await expect(stale).rejects.toBeInstanceOf(ConcurrentModificationError);
+        expect((await bus.replay({ jobId: job.id, scopeId: scope })).map((e) => e.seq)).toEqual([1]);
+        expect((await store.get({ jobId: job.id, scopeId: scope }))?.status).toBe('running');
       });
     });
   });

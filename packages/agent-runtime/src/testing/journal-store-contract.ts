@@ -3,6 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptRecordError, JournalConflictError, LeaseLostError } from '../errors/store-errors.js';
 import type { JobRef } from '../jobs/job-record.js';
 import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.js';
+import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
+import type { RuntimeEvent, RuntimeEventInput } from '../events/runtime-event.js';
+import type { EventBus } from '../ports/event-bus.js';
 import type { JournalStore } from '../ports/journal-store.js';
 
 /** What a backend hands the journal store suite for one test. */
@@ -11,6 +14,8 @@ export interface JournalStoreContractHarness {
   readonly cleanup?: (() => Promise<void> | void) | undefined;
   /** Overwrites the stored entry `seq` of a job with `raw` as is, bypassing validation. */
   readonly corrupt: (options: JobRef & { seq: number; raw: unknown }) => Promise<void> | void;
+  /** The bus for `appendWithEvents` (a durable store's own, to test the write in one transaction); default in memory. */
+  readonly bus?: EventBus | undefined;
 }
 
 export type JournalStoreContractInit = () => Promise<JournalStoreContractHarness> | JournalStoreContractHarness;
@@ -251,6 +256,51 @@ export function describeJournalStoreContract(init: JournalStoreContractInit, opt
         expect(await store.head(ref)).toMatchObject({ nextSeq: 4, firstSeq: 2 });
         await store.append(step(), { expectedSeq: 4 });
         expect(await store.prune({ ...ref, beforeSeq: 2 })).toBe(0);
+      });
+    });
+
+    describe('appendWithEvents and load', () => {
+      const events = (n: number, from = 0): RuntimeEventInput[] =>
+        Array.from({ length: n }, (_, i) => ({ type: 'step.completed', ...ref, data: { seq: from + i, key: `${ref.jobId}:${from + i}`, kind: 'custom', name: `s${from + i}`, durationMs: 1 } }) as RuntimeEventInput);
+      const bus = (): EventBus => h.bus ?? new InMemoryEventBus();
+
+      it('stores the entry and publishes its events in order, after the job\'s earlier events', async () => {
+        const b = bus();
+        const seen: RuntimeEvent[] = [];
+        const unsubscribe = b.subscribe((e) => void seen.push(e), { jobId: ref.jobId, scopeId: ref.scopeId });
+        await b.publish(events(1)[0]!);
+        const { entry, events: published } = await store.appendWithEvents(step({ name: 'first' }), { expectedSeq: 0 }, { bus: b, events: events(3, 1) });
+        expect(entry.seq).toBe(0);
+        expect(published.map((e) => e.seq)).toEqual([2, 3, 4]);
+        expect(published.map((e) => (e.data as { name: string }).name)).toEqual(['s1', 's2', 's3']);
+        const replayed = await b.replay(ref);
+        expect(replayed.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+        expect(replayed.slice(1)).toEqual(published);
+        await expect.poll(() => seen.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+        unsubscribe();
+        expect((await store.list(ref)).map((e) => e.name)).toEqual(['first']);
+        // No events is an append.
+        const second = await store.appendWithEvents(step({ name: 'second' }), { expectedSeq: 1 }, { bus: b, events: [] });
+        expect(second.events).toEqual([]);
+        expect((await store.head(ref)).nextSeq).toBe(2);
+      });
+
+      it('a refused append (seq conflict, stale lease) publishes none of its events', async () => {
+        const b = bus();
+        await store.appendWithEvents(step(), { expectedSeq: 0, leaseEpoch: 2 }, { bus: b, events: events(1) });
+        await rejects(store.appendWithEvents(step(), { expectedSeq: 0, leaseEpoch: 2 }, { bus: b, events: events(2, 10) }), 'journal_conflict');
+        await rejects(store.appendWithEvents(step(), { expectedSeq: 1, leaseEpoch: 1 }, { bus: b, events: events(2, 20) }), 'lease_lost');
+        expect((await b.replay(ref)).map((e) => e.seq)).toEqual([1]);
+        expect(await store.list(ref)).toHaveLength(1);
+      });
+
+      it('load returns every entry and the head', async () => {
+        expect(await store.load(ref)).toEqual({ entries: [], head: await store.head(ref) });
+        await appendSteps(3);
+        await store.fence({ ...ref, leaseEpoch: 4 });
+        const loaded = await store.load(ref);
+        expect(loaded.entries).toEqual(await store.list(ref));
+        expect(loaded.head).toEqual({ nextSeq: 3, firstSeq: 0, leaseEpoch: 4 });
       });
     });
 
