@@ -8,6 +8,7 @@ import { BatonDatabase } from './database.js';
 import { MigrationError } from './errors/migration-error.js';
 import { StoreUnavailableError } from './errors/store-unavailable-error.js';
 import { PostgresEventBus } from './events/postgres-event-bus.js';
+import { PgNotificationListener } from './notifications/pg-notification-listener.js';
 import { PostgresJobQueue } from './queue/postgres-job-queue.js';
 import { PgSqlClient } from './sql/pg-client.js';
 import { PostgresJobStore } from './stores/postgres-job-store.js';
@@ -197,6 +198,31 @@ describe.skipIf(!available)('Postgres: across processes', () => {
     stop();
     await publisher.close();
     await subscriber.close();
+  });
+
+  it('runs one statement at a time on the listening connection when channels are subscribed at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    class TrackingClient extends pg.Client {
+      override query(...args: unknown[]): never {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        const done = (super.query as (...a: unknown[]) => Promise<unknown>)(...args);
+        return done.finally(() => inFlight--) as never;
+      }
+    }
+    const listener = new PgNotificationListener(() => new TrackingClient({ connectionString: DATABASE_URL }));
+    const got: string[] = [];
+    const channels = ['c_one', 'c_two', 'c_three', 'c_four', 'c_one'];
+    const stops = await Promise.all(channels.map((channel, i) => listener.listen(channel, (payload) => void got.push(`${i}:${payload}`))));
+    expect(most).toBe(1);
+    const sender = client(1);
+    for (const channel of new Set(channels)) await sender.query('SELECT pg_notify($1, $2)', [channel, channel]);
+    await eventually(() => got.length === 5);
+    expect(got.sort()).toEqual(['0:c_one', '1:c_two', '2:c_three', '3:c_four', '4:c_one']);
+    await Promise.all(stops.map((stop) => stop()));
+    expect(most).toBe(1);
+    await listener.close();
   });
 
   it('wakes a subscriber of another process, and again after its listening connection was terminated', async () => {

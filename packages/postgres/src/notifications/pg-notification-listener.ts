@@ -10,9 +10,17 @@ const RETRY_MAX_MS = 2_000;
  * LISTEN on one dedicated connection for every channel of a client. When the connection is
  * lost it reconnects with backoff and listens again on every channel (notifications sent while it
  * was down are lost: signals are wake-ups, and waiters re-read the store).
+ *
+ * A pg client runs one statement at a time (pg 8 queues a second one with a deprecation
+ * warning; pg 9 refuses it): LISTEN and UNLISTEN from concurrent callers go through one queue,
+ * and a caller subscribing to a channel whose LISTEN is still in flight waits for that one.
  */
 export class PgNotificationListener {
   private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  /** Per channel, its LISTEN on the current connection (in flight or done). */
+  private readonly listened = new Map<string, Promise<void>>();
+  /** The last statement queued on the connection: the next one starts when it has settled. */
+  private tail: Promise<unknown> = Promise.resolve();
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private retryMs = RETRY_MIN_MS;
@@ -23,13 +31,21 @@ export class PgNotificationListener {
 
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
     let set = this.handlers.get(channel);
-    const first = set === undefined;
     if (!set) this.handlers.set(channel, (set = new Set()));
     const entry: NotificationHandler = (payload) => handler(payload);
     set.add(entry);
     try {
       const client = await this.connection();
-      if (first) await client.query(`LISTEN ${quoteIdent(channel)}`);
+      let ready = this.listened.get(channel);
+      if (ready === undefined) {
+        const pending = this.run(client, `LISTEN ${quoteIdent(channel)}`);
+        this.listened.set(channel, pending);
+        pending.catch(() => {
+          if (this.listened.get(channel) === pending) this.listened.delete(channel);
+        });
+        ready = pending;
+      }
+      await ready;
     } catch (error) {
       set.delete(entry);
       if (set.size === 0) this.handlers.delete(channel);
@@ -44,7 +60,8 @@ export class PgNotificationListener {
       current.delete(entry);
       if (current.size > 0) return;
       this.handlers.delete(channel);
-      if (this.client && !this.closed) await this.client.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => {});
+      this.listened.delete(channel);
+      if (this.client && !this.closed) await this.run(this.client, `UNLISTEN ${quoteIdent(channel)}`).catch(() => {});
     };
   }
 
@@ -52,6 +69,7 @@ export class PgNotificationListener {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.handlers.clear();
+    this.listened.clear();
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
     await client?.end().catch(() => {});
@@ -69,7 +87,10 @@ export class PgNotificationListener {
     const onLost = (): void => {
       if (lost) return;
       lost = true;
-      if (this.client === client) this.client = undefined;
+      if (this.client === client) {
+        this.client = undefined;
+        this.listened.clear();
+      }
       client.end().catch(() => {});
       this.scheduleReconnect();
     };
@@ -88,7 +109,11 @@ export class PgNotificationListener {
     });
     try {
       await client.connect();
-      for (const channel of this.handlers.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+      // Not yet shared: only this loop uses the connection until it is handed out below.
+      for (const channel of this.handlers.keys()) {
+        await client.query(`LISTEN ${quoteIdent(channel)}`);
+        this.listened.set(channel, Promise.resolve());
+      }
     } catch (error) {
       lost = true;
       client.end().catch(() => {});
@@ -101,6 +126,13 @@ export class PgNotificationListener {
     this.client = client;
     this.retryMs = RETRY_MIN_MS;
     return client;
+  }
+
+  /** Runs a statement on the connection after every statement queued before it. */
+  private run(client: pg.Client, text: string): Promise<void> {
+    const done = this.tail.then(() => client.query(text)).then(() => undefined);
+    this.tail = done.catch(() => undefined);
+    return done;
   }
 
   private scheduleReconnect(): void {
