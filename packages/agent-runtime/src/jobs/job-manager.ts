@@ -25,6 +25,12 @@ export interface JobManagerOptions {
 export interface TransitionOptions extends JobRef {
   readonly reason?: string | undefined;
   readonly expectedVersion?: number | undefined;
+  /**
+   * The record as the caller holds it (what the last transition returned): the change is
+   * written against its version without reading the job first. When the stored job has moved
+   * on, the transition reads it and retries as usual (or, with `expectedVersion`, fails).
+   */
+  readonly current?: JobRecord | undefined;
 }
 
 /**
@@ -51,8 +57,13 @@ export class JobManager {
     this.#maxRetries = retries;
   }
 
-  /** Creates a queued job. Idempotent by scope + `idempotencyKey`: `created: false` returns the first job. */
-  async create(spec: JobSpec): Promise<CreateJobResult> {
+  /**
+   * Creates a queued job. Idempotent by scope + `idempotencyKey`: `created: false` returns the
+   * first job. With `start`, the job is created already started (queued → running in the same
+   * write, both in its history, `job.created` and `job.started` published): what a process that
+   * runs the job itself at once does.
+   */
+  async create(spec: JobSpec, options: { start?: { reason?: string | undefined } | undefined } = {}): Promise<CreateJobResult> {
     const parsed = JobSpecSchema.safeParse(spec);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -81,19 +92,19 @@ export class JobManager {
       leaseEpoch: 0,
       version: 1,
     };
-    const result = await this.#store.create(job);
-    if (result.created) {
-      const j = result.job;
-      await this.#publish({
-        type: 'job.created',
-        jobId: j.id,
-        scopeId: j.scopeId,
-        sessionId: j.sessionId,
-        traceId: traceOf(j),
-        at: now,
-        data: { status: j.status, priority: j.priority, principalId: j.principalId, parentJobId: j.parentJobId, idempotencyKey: j.idempotencyKey },
-      });
+    const base = { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, traceId: traceOf(job), at: now };
+    const events: JobEventInput[] = [
+      { ...base, type: 'job.created', data: { status: job.status, priority: job.priority, principalId: job.principalId, parentJobId: job.parentJobId, idempotencyKey: job.idempotencyKey } },
+    ];
+    let record = job;
+    if (options.start) {
+      const reason = options.start.reason;
+      record = { ...job, status: 'running', attempts: 1, stateHistory: [...job.stateHistory, reason === undefined ? { status: 'running', at: now } : { status: 'running', at: now, reason }] };
+      events.push({ ...base, type: 'job.started', data: { from: 'queued', reason, attempt: 1 } });
     }
+    if (!this.#events) return this.#store.create(record);
+    // The events go with the write: stored in the same transaction where the bus shares the store's database.
+    const { events: _published, ...result } = await this.#store.createWithEvents(record, { bus: this.#events, events });
     return result;
   }
 
@@ -185,8 +196,11 @@ export class JobManager {
     onlyFrom?: readonly JobStatus[],
   ): Promise<JobRecord> {
     if (typeof options?.jobId !== 'string' || typeof options.scopeId !== 'string') throw new InvalidArgumentError('jobId', 'jobId and scopeId are required');
+    let held = options.current !== undefined && options.current.id === options.jobId && options.current.scopeId === options.scopeId ? options.current : undefined;
     for (let attempt = 0; ; attempt++) {
-      const job = await this.#store.get(options);
+      const job = held ?? (await this.#store.get(options));
+      const fromHeld = held !== undefined;
+      held = undefined;
       if (!job) throw new JobNotFoundError(options.jobId, options.scopeId);
       if (options.expectedVersion !== undefined && job.version !== options.expectedVersion) {
         throw new ConcurrentModificationError({ recordType: 'job', recordId: job.id, expectedVersion: options.expectedVersion, actualVersion: job.version });
@@ -198,22 +212,19 @@ export class JobManager {
       const { changes, event } = plan(job);
       const change = options.reason === undefined ? { status: to, at: now } : { status: to, at: now, reason: options.reason };
       const next: JobRecord = { ...job, ...changes, status: to, updatedAt: Math.max(now, job.updatedAt), stateHistory: [...job.stateHistory, change] };
-      let saved: JobRecord;
+      const published = { ...event(next, job.status), jobId: next.id, scopeId: next.scopeId, sessionId: next.sessionId, traceId: traceOf(next), at: now } as JobEventInput;
       try {
-        saved = await this.#store.update(next);
+        // The event goes with the write: stored in the same transaction where the bus shares the store's database.
+        return this.#events ? (await this.#store.updateWithEvents(next, { bus: this.#events, events: [published] })).job : await this.#store.update(next);
       } catch (error) {
-        const retry = options.expectedVersion === undefined && attempt < this.#maxRetries;
+        // A held record that went stale is read again once, whatever `expectedVersion` says.
+        const retry = (fromHeld || options.expectedVersion === undefined) && attempt < this.#maxRetries;
         if (retry && BatonError.isInstance(error) && error.code === 'concurrent_modification') continue;
         throw error;
       }
-      await this.#publish({ ...event(saved, job.status), jobId: saved.id, scopeId: saved.scopeId, sessionId: saved.sessionId, traceId: traceOf(saved), at: now } as JobEventInput);
-      return saved;
     }
   }
 
-  async #publish(event: JobEventInput): Promise<void> {
-    if (this.#events) await this.#events.publish(event);
-  }
 }
 
 type JobEventInput = RuntimeEventInput<

@@ -183,8 +183,9 @@ export class JobContext {
     }
     this.throwIfStopped();
     const durationMs = this.init.now() - startedAt;
-    const entry = await this.init.journal.record({ stepId, kind, name, input: options.input, inputSummary: options.summary, startedAt, durationMs, output: output === undefined ? null : output });
-    this.emit('step.completed', { ...base, seq: entry.seq, durationMs });
+    await this.init.journal.record({ stepId, kind, name, input: options.input, inputSummary: options.summary, startedAt, durationMs, output: output === undefined ? null : output }, (seq) => [
+      this.init.events.build('step.completed', { ...base, seq, durationMs }),
+    ]);
     return output;
   }
 

@@ -2,7 +2,7 @@ import { BatonError, TimeoutError, type ModelExecutor } from '@baton/llm-client'
 import type { ActionManager } from '../actions/action-manager.js';
 import { JobEndedError, UnknownWorkflowError } from '../errors/kernel-errors.js';
 import { LeaseLostError } from '../errors/store-errors.js';
-import type { JobManager } from '../jobs/job-manager.js';
+import type { JobManager, TransitionOptions } from '../jobs/job-manager.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JsonValue } from '../jobs/json-value.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -73,10 +73,20 @@ export interface RunLease {
 /** How a run takes the job: a queued job starts, a waiting one resumes, a stale running one is taken over. */
 export type RunMode = 'start' | 'resume' | 'takeover';
 
-export function startRun(deps: JobRunnerDeps, job: JobRecord, mode: RunMode, options: { timeoutMs?: number | undefined; lease?: RunLease | undefined } = {}): ActiveRun {
+export function startRun(
+  deps: JobRunnerDeps,
+  job: JobRecord,
+  mode: RunMode,
+  options: {
+    timeoutMs?: number | undefined;
+    lease?: RunLease | undefined;
+    /** The job was created here a moment ago (already started when its status says running): no journal to read yet. */
+    fresh?: boolean | undefined;
+  } = {},
+): ActiveRun {
   const controller = new AbortController();
   const partials = new Map<string, string>();
-  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease);
+  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true);
   return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials };
 }
 
@@ -88,38 +98,49 @@ async function runLoop(
   partials: Map<string, string>,
   timeoutMs: number | undefined,
   lease: RunLease | undefined,
+  fresh: boolean,
 ): Promise<RunOutcome> {
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
   const leaseEpoch = lease?.epoch;
   let job: JobRecord;
   try {
     if (lease) await deps.journal.fence({ ...ref, leaseEpoch: lease.epoch });
+    // Transitions write against the record this run holds (no read first); a stale one is read again.
+    let current: JobRecord | undefined = initial;
     if (mode === 'takeover') {
       // The previous holder died or lost its lease while the job ran: hand it back, then start it here.
-      await deps.jobs.requeue({ ...ref, reason: `lease of ${initial.leaseOwner ?? 'a previous worker'} expired` });
+      current = await deps.jobs.requeue({ ...ref, current, reason: `lease of ${initial.leaseOwner ?? 'a previous worker'} expired` });
     }
     job =
-      mode === 'resume'
-        ? await deps.jobs.resume({ ...ref, reason: `resumed on ${deps.hostId}`, lease })
-        : await deps.jobs.start({ ...ref, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease });
+      fresh && initial.status === 'running'
+        ? initial // created already started, by the same write
+        : mode === 'resume'
+        ? await deps.jobs.resume({ ...ref, current, reason: `resumed on ${deps.hostId}`, lease })
+        : await deps.jobs.start({ ...ref, current, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease });
   } catch (error) {
     // Another host or run got there first (or the job was cancelled meanwhile): nothing to do.
     return { status: 'cancelled', job: undefined, error: asBatonError(error) };
   }
   // Under a lease, every later change of the job checks that the lease is still ours.
-  deps = { ...deps, jobs: fencedJobs(deps.jobs, lease) };
+  const held = { job };
+  deps = { ...deps, jobs: runJobs(deps.jobs, lease, held) };
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new StopSignal({ kind: 'deadline' })), timeoutMs);
-  const events = new EventEmitterChain(deps.events, { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, traceId: traceOf(job) }, deps.onError);
+  // Where the journal and the bus share a database, a step's events are stored with the step.
+  const lingerMs = deps.events.sharesTransactionsWith(deps.journal) ? EVENT_LINGER_MS : 0;
+  const events = new EventEmitterChain(deps.events, { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, traceId: traceOf(job) }, deps.onError, { lingerMs });
   try {
-    const deferred = await deps.journal.takeDeferredEvents(ref);
-    for (const d of deferred) events.emit(d.type, d.data as never);
+    // A job created here a moment ago has no journal and no deferred events yet: nothing to read.
+    if (!fresh) {
+      const deferred = await deps.journal.takeDeferredEvents({ ...ref, leaseEpoch });
+      for (const d of deferred) events.emit(d.type, d.data as never);
+    }
 
     const workflow = deps.resolveWorkflow(job);
     if (!workflow) return await finishFailed(deps, events, job, new UnknownWorkflowError(String(job.metadata['workflow'] ?? 'agent'), job.id));
     const previousContext = job.metadata['previousContext'] as PreviousContext | undefined;
 
     for (let attempt = 1; ; attempt++) {
-      const journal = await StepJournal.load(deps.journal, ref, leaseEpoch);
+      const journal = fresh && attempt === 1 ? StepJournal.empty(deps.journal, ref, leaseEpoch, events) : await StepJournal.load(deps.journal, ref, leaseEpoch, events);
       const ctx = new JobContext({
         job,
         journal,
@@ -248,26 +269,53 @@ function shorten(value: JsonValue): JsonValue {
   return `${text.slice(0, 2000)}…`;
 }
 
-const FENCED_TRANSITIONS = new Set(['complete', 'markWaiting', 'fail', 'cancel', 'markInterrupted', 'requeue']);
+const TRANSITIONS = new Set(['complete', 'markWaiting', 'fail', 'cancel', 'markInterrupted', 'requeue']);
 
 /**
- * The job manager as a leased run uses it: each transition first checks that the job still
- * carries the run's lease epoch, and writes only if the job has not changed since (its
- * version), so a worker that lost its lease can never overwrite the new holder's state.
+ * How long a job's events may wait for its next journal write to carry them, where the journal
+ * shares transactions with the bus: a step's `model.started`, `model.completed` and
+ * `step.completed` are then stored with the step in one write, while an event of a long step
+ * (a model still thinking, its streamed deltas) is published within this delay.
  */
-function fencedJobs(jobs: JobManager, lease: RunLease | undefined): JobManager {
-  if (!lease) return jobs;
+const EVENT_LINGER_MS = 5;
+
+/**
+ * The job manager as a run uses it: each transition writes against the record the run holds
+ * (`held`, updated by every transition) instead of reading the job first. Under a lease it also
+ * checks that the job still carries the run's epoch and writes only if the job has not changed
+ * since (its version), so a worker that lost its lease can never overwrite the new holder's
+ * state; a held record that went stale is read again and checked.
+ */
+function runJobs(jobs: JobManager, lease: RunLease | undefined, held: { job: JobRecord | undefined }): JobManager {
   return new Proxy(jobs, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      if (typeof prop !== 'string' || !FENCED_TRANSITIONS.has(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
-      return async (options: { jobId: string; scopeId: string }) => {
-        const current = await target.get(options);
-        if (!current || current.leaseEpoch !== lease.epoch) {
-          throw new LeaseLostError({ jobId: options.jobId, leaseEpoch: lease.epoch, currentEpoch: current?.leaseEpoch, workerId: lease.owner });
+      if (typeof prop !== 'string' || !TRANSITIONS.has(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
+      const call = (options: TransitionOptions) => (value as (o: TransitionOptions) => Promise<JobRecord>).call(target, options);
+      return async (options: TransitionOptions) => {
+        const current = held.job?.id === options.jobId ? held.job : undefined;
+        let saved: JobRecord | undefined;
+        if (!lease) {
+          saved = await call({ ...options, current });
+        } else {
+          if (current && current.leaseEpoch === lease.epoch) {
+            try {
+              saved = await call({ ...options, current, expectedVersion: current.version });
+            } catch (error) {
+              if (!(BatonError.isInstance(error) && error.code === 'concurrent_modification')) throw error;
+            }
+          }
+          if (saved === undefined) {
+            const stored = await target.get(options);
+            if (!stored || stored.leaseEpoch !== lease.epoch) {
+              throw new LeaseLostError({ jobId: options.jobId, leaseEpoch: lease.epoch, currentEpoch: stored?.leaseEpoch, workerId: lease.owner });
+            }
+            saved = await call({ ...options, current: stored, expectedVersion: stored.version });
+          }
         }
-        return (value as (o: unknown) => unknown).call(target, { ...options, expectedVersion: current.version });
+        held.job = saved;
+        return saved;
       };
     },
   });

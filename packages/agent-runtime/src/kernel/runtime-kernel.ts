@@ -204,6 +204,7 @@ export class RuntimeKernel implements HandleHost {
     if (req.traceId) metadata['traceId'] = req.traceId;
     if (req.timeoutSeconds) metadata['timeoutSeconds'] = req.timeoutSeconds;
     if (previousContext) metadata['previousContext'] = previousContext;
+    const startsHere = !this.queue && !(enqueue && req.sessionId);
     const { job, created } = await this.jobs.create({
       jobId: newJobId,
       scopeId: req.scopeId,
@@ -215,7 +216,7 @@ export class RuntimeKernel implements HandleHost {
       budgets: req.budgets,
       policyRef: req.policyRef,
       metadata,
-    });
+    }, startsHere ? { start: { reason: `started on ${this.hostId}` } } : {});
     if (!created) return new ExecutionHandle(this, job, false);
     if (enqueue && req.sessionId && !this.queue) {
       const key = sessionKey(job.scopeId, req.sessionId);
@@ -227,7 +228,7 @@ export class RuntimeKernel implements HandleHost {
     } else if (this.queue) {
       await this.enqueue(job);
     } else {
-      this.launch(job, 'start');
+      this.launch(job, 'start', undefined, true);
     }
     return new ExecutionHandle(this, job, true);
   }
@@ -406,31 +407,36 @@ export class RuntimeKernel implements HandleHost {
 
   // ---- internals --------------------------------------------------------------------------
 
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(job?: JobRecord) => void>>();
 
   /** Resolves with the job once it is terminal (or, with `orPaused`, waiting for an action). */
   private async waitFor(jobId: string, scopeId: string, orPaused: boolean): Promise<JobRecord> {
+    // A run that ends here hands over the record it wrote last: no need to read it back.
+    let settled: JobRecord | undefined;
+    // A job running here is not resting yet: wait for its run to end (it hands over the record).
+    if (this.active.has(jobId) && !this.queue && !this.cancelled.has(jobId)) settled = await this.nextChange(jobId, scopeId);
     for (;;) {
-      const job = await this.stores.jobs.get({ jobId, scopeId });
+      const job = settled ?? (await this.stores.jobs.get({ jobId, scopeId }));
+      settled = undefined;
       if (job && this.cancelled.has(jobId) && !orPaused) return job;
       if (!job) throw new InvalidArgumentError('jobId', `no job '${jobId}' in scope '${scopeId}'`);
       const resting = isTerminalJobStatus(job.status) || (orPaused && job.status === 'waiting_for_action');
       if (resting) return job;
-      await this.nextChange(jobId, scopeId);
+      settled = await this.nextChange(jobId, scopeId);
     }
   }
 
   /** Waits for a local settle of the job or a job event from another host, whichever first. */
-  private nextChange(jobId: string, scopeId: string): Promise<void> {
-    return new Promise<void>((resolve) => {
+  private nextChange(jobId: string, scopeId: string): Promise<JobRecord | undefined> {
+    return new Promise<JobRecord | undefined>((resolve) => {
       const abort = new AbortController();
       let done = false;
-      const finish = () => {
+      const finish = (job?: JobRecord) => {
         if (done) return;
         done = true;
         abort.abort();
         set.delete(finish);
-        resolve();
+        resolve(job);
       };
       const set = this.waiters.get(jobId) ?? new Set();
       set.add(finish);
@@ -452,7 +458,7 @@ export class RuntimeKernel implements HandleHost {
         const check = () =>
           void this.stores.jobs.get({ jobId, scopeId }).then(
             (j) => {
-              if (j && j.status !== 'running' && j.status !== 'queued') finish();
+              if (j && j.status !== 'running' && j.status !== 'queued') finish(j);
             },
             () => undefined,
           );
@@ -471,14 +477,15 @@ export class RuntimeKernel implements HandleHost {
     });
   }
 
-  private settle(jobId: string): void {
+  private settle(jobId: string, job?: JobRecord): void {
     const set = this.waiters.get(jobId);
     if (!set) return;
     this.waiters.delete(jobId);
-    for (const fn of set) fn();
+    for (const fn of set) fn(job);
   }
 
-  private launch(job: JobRecord, mode: RunMode, lease?: RunLease): ActiveRun {
+  /** `fresh`: the job was created here a moment ago (it has no journal to read yet). */
+  private launch(job: JobRecord, mode: RunMode, lease?: RunLease, fresh = false): ActiveRun {
     const existing = this.active.get(job.id);
     if (existing) return existing;
     const timeoutSeconds = job.metadata['timeoutSeconds'];
@@ -507,7 +514,7 @@ export class RuntimeKernel implements HandleHost {
       },
       job,
       mode,
-      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease },
+      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh },
     );
     this.active.set(job.id, run);
     const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;
@@ -540,10 +547,10 @@ export class RuntimeKernel implements HandleHost {
     }
   }
 
-  private onRunEnd(run: ActiveRun, _outcome: RunOutcome | undefined, skey: string | undefined): void {
+  private onRunEnd(run: ActiveRun, outcome: RunOutcome | undefined, skey: string | undefined): void {
     this.active.delete(run.jobId);
     if (skey && this.sessions.get(skey) === run.jobId) this.sessions.delete(skey);
-    this.settle(run.jobId);
+    this.settle(run.jobId, outcome?.job);
     if (skey && run.sessionId) this.startNextInSession(run.scopeId, run.sessionId);
   }
 

@@ -5,7 +5,9 @@ import type { JobRef } from '../jobs/job-record.js';
 import { toFrozenJson, type JsonValue } from '../jobs/json-value.js';
 import { serializeError, type SerializedError } from '../jobs/serialized-error.js';
 import type { JournalEntry, JournalStepKind } from '../journal/journal-entry.js';
+import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { JournalStore } from '../ports/journal-store.js';
+import type { EventEmitterChain } from './event-chain.js';
 
 /** What a replayed step found in the journal. */
 export type RecordedStep =
@@ -48,14 +50,21 @@ export class StepJournal {
     entries: readonly JournalEntry[],
     nextSeq: number,
     private readonly leaseEpoch: number | undefined,
+    /** The job's events: when they ride on journal writes, each append carries those queued. */
+    private readonly events?: EventEmitterChain | undefined,
   ) {
     for (const e of entries) this.recorded.set(e.stepId ?? String(e.seq), e);
     this.nextSeq = nextSeq;
   }
 
-  static async load(store: JournalStore, ref: JobRef, leaseEpoch?: number): Promise<StepJournal> {
-    const [entries, head] = await Promise.all([store.list(ref), store.head(ref)]);
-    return new StepJournal(store, ref, entries, head.nextSeq, leaseEpoch);
+  static async load(store: JournalStore, ref: JobRef, leaseEpoch?: number, events?: EventEmitterChain): Promise<StepJournal> {
+    const { entries, head } = await store.load(ref);
+    return new StepJournal(store, ref, entries, head.nextSeq, leaseEpoch, events);
+  }
+
+  /** The journal of a job that has never run (just created here): nothing to read. */
+  static empty(store: JournalStore, ref: JobRef, leaseEpoch?: number, events?: EventEmitterChain): StepJournal {
+    return new StepJournal(store, ref, [], 0, leaseEpoch, events);
   }
 
   get size(): number {
@@ -87,8 +96,12 @@ export class StepJournal {
     return { status: 'completed', output: entry.output, entry };
   }
 
-  /** Appends a finished step after every earlier append of this run; resolves once stored. */
-  record(step: StepRecord): Promise<JournalEntry> {
+  /**
+   * Appends a finished step after every earlier append of this run; resolves once stored.
+   * `then(seq)` gives the events that announce the stored step (`step.completed`): they are
+   * written with the entry when the job's events ride on journal writes, else emitted after it.
+   */
+  record(step: StepRecord, then?: (seq: number) => readonly RuntimeEventInput[]): Promise<JournalEntry> {
     if (this.closed) return Promise.reject(new InvalidArgumentError('journal', `job ${this.ref.jobId} is no longer running here; step ${step.stepId} was not recorded`));
     let output: JsonValue | undefined;
     if (step.output !== undefined) {
@@ -114,7 +127,18 @@ export class StepJournal {
     };
     const run = this.chain.then(async () => {
       const seq = this.nextSeq;
-      const entry = await this.store.append(input, { expectedSeq: seq, leaseEpoch: this.leaseEpoch });
+      const options = { expectedSeq: seq, leaseEpoch: this.leaseEpoch };
+      const events = this.events;
+      let entry: JournalEntry;
+      if (events?.carriesEvents) {
+        entry = await events.writeWith(
+          () => then?.(seq) ?? [],
+          async (batch) => (batch.length === 0 ? this.store.append(input, options) : (await this.store.appendWithEvents(input, options, { bus: events.bus, events: batch })).entry),
+        );
+      } else {
+        entry = await this.store.append(input, options);
+        if (then && events) for (const e of then(seq)) events.emit(e.type, e.data as never);
+      }
       this.nextSeq = seq + 1;
       this.recorded.set(step.stepId, entry);
       this.appended.push(entry);

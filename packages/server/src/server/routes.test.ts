@@ -21,7 +21,7 @@ describe('jobs', () => {
     expect(created.status).toBe(201);
     expect(created.json.created).toBe(true);
     const job = created.json.job;
-    expect(job).toMatchObject({ scopeId: 'tenant-a', principalId: 'alice', status: 'queued' });
+    expect(job).toMatchObject({ scopeId: 'tenant-a', principalId: 'alice', status: 'running' });
     expect(job).not.toHaveProperty('leaseEpoch');
     await settled(job.id);
     const read = await t.call('GET', `/jobs/${job.id}`);
