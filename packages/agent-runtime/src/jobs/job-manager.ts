@@ -31,6 +31,12 @@ export interface TransitionOptions extends JobRef {
    * on, the transition reads it and retries as usual (or, with `expectedVersion`, fails).
    */
   readonly current?: JobRecord | undefined;
+  /**
+   * Events of the job to publish just before the transition's own `job.*` event, with the same
+   * write (the job's last step events, an `action.resolved`): one transaction where the bus
+   * shares the store's database. They are published only if the transition is written.
+   */
+  readonly events?: readonly RuntimeEventInput[] | undefined;
 }
 
 /**
@@ -215,7 +221,7 @@ export class JobManager {
       const published = { ...event(next, job.status), jobId: next.id, scopeId: next.scopeId, sessionId: next.sessionId, traceId: traceOf(next), at: now } as JobEventInput;
       try {
         // The event goes with the write: stored in the same transaction where the bus shares the store's database.
-        return this.#events ? (await this.#store.updateWithEvents(next, { bus: this.#events, events: [published] })).job : await this.#store.update(next);
+        return this.#events ? (await this.#store.updateWithEvents(next, { bus: this.#events, events: [...(options.events ?? []), published] })).job : await this.#store.update(next);
       } catch (error) {
         // A held record that went stale is read again once, whatever `expectedVersion` says.
         const retry = (fromHeld || options.expectedVersion === undefined) && attempt < this.#maxRetries;

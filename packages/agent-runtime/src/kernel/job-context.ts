@@ -12,6 +12,7 @@ import {
   RequestContext,
 } from '@baton/llm-client';
 import type { ActionSpec } from '../actions/action-spec.js';
+import type { ActionRecord } from '../ports/action-store.js';
 import { ActionExpiredError } from '../errors/action-errors.js';
 import type { ActionManager } from '../actions/action-manager.js';
 import type { ExecutionContext } from '../context/execution-context.js';
@@ -68,6 +69,8 @@ export interface JobContextInit {
   onActionRequired: (info: { actionId: string; resumeToken: string; jobId: string; stepKey: string }) => void;
   /** Partial model output of steps in flight, by step id (read on interruption). */
   partials: Map<string, string>;
+  /** The job's actions (the runner may know them already: none for a new job, prefetched on resume). Default: read. */
+  jobActions?: (() => Promise<readonly ActionRecord[]>) | undefined;
 }
 
 /**
@@ -254,7 +257,7 @@ export class JobContext {
     const recorded = this.init.journal.lookup(stepId, 'action', name);
     if (recorded?.status === 'completed') return recorded.output as unknown as ActionOutcome;
     this.throwIfStopped();
-    const existing = (await this.init.actions.listByJob({ scopeId: this.scopeId, jobId: this.jobId })).filter((a) => a.stepKey === key);
+    const existing = (await (this.init.jobActions?.() ?? this.init.actions.listByJob({ scopeId: this.scopeId, jobId: this.jobId }))).filter((a) => a.stepKey === key);
     const current = existing.find((a) => a.status === 'pending') ?? existing.find((a) => a.status !== 'escalated') ?? existing[0];
     if (current === undefined) {
       const { action, resumeToken } = await this.init.actions.requireAction({ ...spec, stepKey: key }, this.executionContext);

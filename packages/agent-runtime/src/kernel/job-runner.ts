@@ -1,10 +1,12 @@
 import { BatonError, TimeoutError, type ModelExecutor } from '@baton/llm-client';
 import type { ActionManager } from '../actions/action-manager.js';
+import type { ActionRecord } from '../ports/action-store.js';
 import { JobEndedError, UnknownWorkflowError } from '../errors/kernel-errors.js';
 import { LeaseLostError } from '../errors/store-errors.js';
 import type { JobManager, TransitionOptions } from '../jobs/job-manager.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JsonValue } from '../jobs/json-value.js';
+import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JournalStore } from '../ports/journal-store.js';
 import { EventEmitterChain } from './event-chain.js';
@@ -82,11 +84,13 @@ export function startRun(
     lease?: RunLease | undefined;
     /** The job was created here a moment ago (already started when its status says running): no journal to read yet. */
     fresh?: boolean | undefined;
+    /** Events that announce this run (`action.resolved`), written with its start or resume (published anyway if that fails). */
+    announce?: readonly RuntimeEventInput[] | undefined;
   } = {},
 ): ActiveRun {
   const controller = new AbortController();
   const partials = new Map<string, string>();
-  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true);
+  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? []);
   return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials };
 }
 
@@ -99,6 +103,7 @@ async function runLoop(
   timeoutMs: number | undefined,
   lease: RunLease | undefined,
   fresh: boolean,
+  announce: readonly RuntimeEventInput[],
 ): Promise<RunOutcome> {
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
   const leaseEpoch = lease?.epoch;
@@ -107,6 +112,7 @@ async function runLoop(
     if (lease) await deps.journal.fence({ ...ref, leaseEpoch: lease.epoch });
     // Transitions write against the record this run holds (no read first); a stale one is read again.
     let current: JobRecord | undefined = initial;
+    const carried = announce.length > 0 ? announce : undefined;
     if (mode === 'takeover') {
       // The previous holder died or lost its lease while the job ran: hand it back, then start it here.
       current = await deps.jobs.requeue({ ...ref, current, reason: `lease of ${initial.leaseOwner ?? 'a previous worker'} expired` });
@@ -115,9 +121,10 @@ async function runLoop(
       fresh && initial.status === 'running'
         ? initial // created already started, by the same write
         : mode === 'resume'
-        ? await deps.jobs.resume({ ...ref, current, reason: `resumed on ${deps.hostId}`, lease })
-        : await deps.jobs.start({ ...ref, current, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease });
+        ? await deps.jobs.resume({ ...ref, current, reason: `resumed on ${deps.hostId}`, lease, events: carried })
+        : await deps.jobs.start({ ...ref, current, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease, events: carried });
   } catch (error) {
+    if (announce.length > 0) await deps.events.publishMany(announce).catch(deps.onError);
     // Another host or run got there first (or the job was cancelled meanwhile): nothing to do.
     return { status: 'cancelled', job: undefined, error: asBatonError(error) };
   }
@@ -129,8 +136,17 @@ async function runLoop(
   const lingerMs = deps.events.sharesTransactionsWith(deps.journal) ? EVENT_LINGER_MS : 0;
   const events = new EventEmitterChain(deps.events, { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, traceId: traceOf(job) }, deps.onError, { lingerMs });
   try {
-    // A job created here a moment ago has no journal and no deferred events yet: nothing to read.
+    // A job created here a moment ago has no journal, deferred events or actions yet: nothing to
+    // read. Otherwise the three are read at once (a resumed job will look its action up).
+    let loaded: Promise<StepJournal> | undefined;
+    let actionsOnResume: Promise<readonly ActionRecord[]> | undefined;
     if (!fresh) {
+      loaded = StepJournal.load(deps.journal, ref, leaseEpoch, events);
+      loaded.catch(() => undefined);
+      if (mode === 'resume') {
+        actionsOnResume = deps.actions.listByJob(ref);
+        actionsOnResume.catch(() => undefined);
+      }
       const deferred = await deps.journal.takeDeferredEvents({ ...ref, leaseEpoch });
       for (const d of deferred) events.emit(d.type, d.data as never);
     }
@@ -140,7 +156,18 @@ async function runLoop(
     const previousContext = job.metadata['previousContext'] as PreviousContext | undefined;
 
     for (let attempt = 1; ; attempt++) {
-      const journal = fresh && attempt === 1 ? StepJournal.empty(deps.journal, ref, leaseEpoch, events) : await StepJournal.load(deps.journal, ref, leaseEpoch, events);
+      const first = attempt === 1;
+      const journal = fresh && first ? StepJournal.empty(deps.journal, ref, leaseEpoch, events) : first && loaded ? await loaded : await StepJournal.load(deps.journal, ref, leaseEpoch, events);
+      let jobActions: (() => Promise<readonly ActionRecord[]>) | undefined;
+      if (fresh && first) jobActions = () => Promise.resolve([]);
+      else if (first && actionsOnResume) {
+        let prefetched: Promise<readonly ActionRecord[]> | undefined = actionsOnResume;
+        jobActions = () => {
+          const list = prefetched ?? deps.actions.listByJob(ref);
+          prefetched = undefined;
+          return list;
+        };
+      }
       const ctx = new JobContext({
         job,
         journal,
@@ -155,21 +182,20 @@ async function runLoop(
         now: deps.now,
         onActionRequired: deps.onActionRequired,
         partials,
+        jobActions,
       });
       try {
         const output = await workflow(ctx, job.input);
         await journal.flush();
         journal.close();
-        await events.flush();
         const result = output === undefined ? null : (JSON.parse(JSON.stringify(output)) as JsonValue);
-        const done = await deps.jobs.complete({ ...ref, result });
+        const done = await withQueuedEvents(events, (carried) => deps.jobs.complete({ ...ref, result, events: carried }));
         return { status: 'completed', job: done };
       } catch (error) {
         await journal.flush().catch(() => undefined);
         journal.close();
         if (error === SUSPEND) {
-          await events.flush();
-          const waiting = await deps.jobs.markWaiting({ ...ref, reason: 'waiting for an action' });
+          const waiting = await withQueuedEvents(events, (carried) => deps.jobs.markWaiting({ ...ref, reason: 'waiting for an action', events: carried }));
           return { status: 'waiting_for_action', job: waiting };
         }
         if (BatonError.isInstance(error) && error.code === 'lease_lost') throw error;
@@ -203,8 +229,7 @@ async function runLoop(
 }
 
 async function finishFailed(deps: JobRunnerDeps, events: EventEmitterChain, job: JobRecord, error: unknown): Promise<RunOutcome> {
-  await events.flush();
-  const failed = await deps.jobs.fail({ jobId: job.id, scopeId: job.scopeId, error });
+  const failed = await withQueuedEvents(events, (carried) => deps.jobs.fail({ jobId: job.id, scopeId: job.scopeId, error, events: carried }));
   const e = asBatonError(error);
   return { status: 'failed', job: failed, error: new JobEndedError(job.id, 'failed', e.message, e.code, error) };
 }
@@ -241,8 +266,9 @@ async function finishStopped(
       }
       const previousContext = buildPreviousContext(job, journal, partials, deps.now());
       events.emit('interruption.completed', { strategy: 'interrupt', keptSteps: previousContext.completedSteps.length, nextJobId: stop.byJobId });
-      await events.flush();
-      const interrupted = await deps.jobs.markInterrupted({ ...ref, byJobId: stop.byJobId, reason: 'interrupted by a newer message', result: { interrupted: previousContext } });
+      const interrupted = await withQueuedEvents(events, (carried) =>
+        deps.jobs.markInterrupted({ ...ref, byJobId: stop.byJobId, reason: 'interrupted by a newer message', result: { interrupted: previousContext }, events: carried }),
+      );
       return { status: 'interrupted', job: interrupted, error: new JobEndedError(job.id, 'interrupted', 'interrupted by a newer message'), previousContext };
     }
     case 'cancel': {
@@ -267,6 +293,18 @@ function shorten(value: JsonValue): JsonValue {
   const text = JSON.stringify(value);
   if (text.length <= 2000) return value;
   return `${text.slice(0, 2000)}…`;
+}
+
+/**
+ * Runs a transition that ends a run with the job's queued events: carried by the transition's
+ * write where journal writes carry events, else published first.
+ */
+async function withQueuedEvents(events: EventEmitterChain, transition: (carried: readonly RuntimeEventInput[] | undefined) => Promise<JobRecord>): Promise<JobRecord> {
+  if (!events.carriesEvents) {
+    await events.flush();
+    return transition(undefined);
+  }
+  return events.writeWith(() => [], (batch) => transition(batch.length > 0 ? batch : undefined));
 }
 
 const TRANSITIONS = new Set(['complete', 'markWaiting', 'fail', 'cancel', 'markInterrupted', 'requeue']);

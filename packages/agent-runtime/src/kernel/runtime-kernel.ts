@@ -5,7 +5,7 @@ import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
 import type { ActionTypeRegistry } from '../actions/action-type-registry.js';
 import { JobEndedError, SessionBusyError, UnknownWorkflowError } from '../errors/kernel-errors.js';
 import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
-import type { RuntimeEvent } from '../events/runtime-event.js';
+import type { RuntimeEvent, RuntimeEventInput } from '../events/runtime-event.js';
 import { TERMINAL_JOB_EVENT_TYPES } from '../events/runtime-event-type.js';
 import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
 import { JobManager } from '../jobs/job-manager.js';
@@ -243,17 +243,22 @@ export class RuntimeKernel implements HandleHost {
     const action = await this.actions.resolve(resumeToken, resolution, options);
     if (action.status === 'pending') return { action };
     const outcome = action.status === 'resolved' ? 'resolved' : action.status;
-    await this.stores.events.publish({ type: 'action.resolved', jobId: action.jobId, scopeId: action.scopeId, data: { actionId: action.id, actionType: action.type, resolvedBy: action.resolvedBy, outcome } });
-    const handle = await this.resumeJob(action.jobId, action.scopeId);
+    const resolved: RuntimeEventInput = { type: 'action.resolved', jobId: action.jobId, scopeId: action.scopeId, data: { actionId: action.id, actionType: action.type, resolvedBy: action.resolvedBy, outcome } };
+    const handle = await this.resumeJob(action.jobId, action.scopeId, [resolved]);
     return { action, handle };
   }
 
   /** Runs a job that waits for an action whose answer is in (after `resume` elsewhere, or an expiry default). */
-  async resumeJob(jobId: string, scopeId: string): Promise<ExecutionHandle | undefined> {
+  async resumeJob(jobId: string, scopeId: string, announce: readonly RuntimeEventInput[] = []): Promise<ExecutionHandle | undefined> {
     const job = await this.stores.jobs.get({ jobId, scopeId });
+    if (job?.status === 'waiting_for_action' && !this.queue) {
+      // The announcement (`action.resolved`) is written with the job's resume.
+      this.launch(job, 'resume', undefined, false, announce);
+      return new ExecutionHandle(this, job, false);
+    }
+    if (announce.length > 0) await this.stores.events.publishMany(announce);
     if (!job || job.status !== 'waiting_for_action') return job ? new ExecutionHandle(this, job, false) : undefined;
-    if (this.queue) await this.enqueue(job);
-    else this.launch(job, 'resume');
+    await this.enqueue(job);
     return new ExecutionHandle(this, job, false);
   }
 
@@ -485,7 +490,7 @@ export class RuntimeKernel implements HandleHost {
   }
 
   /** `fresh`: the job was created here a moment ago (it has no journal to read yet). */
-  private launch(job: JobRecord, mode: RunMode, lease?: RunLease, fresh = false): ActiveRun {
+  private launch(job: JobRecord, mode: RunMode, lease?: RunLease, fresh = false, announce: readonly RuntimeEventInput[] = []): ActiveRun {
     const existing = this.active.get(job.id);
     if (existing) return existing;
     const timeoutSeconds = job.metadata['timeoutSeconds'];
@@ -514,7 +519,7 @@ export class RuntimeKernel implements HandleHost {
       },
       job,
       mode,
-      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh },
+      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce },
     );
     this.active.set(job.id, run);
     const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;
