@@ -21,6 +21,8 @@ import { checkJsonObject } from '../sql/json-check.js';
 import { msToTs } from '../sql/tables.js';
 import { jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
+import { EVENT_BATCH_PARAMS, eventBatchSql } from './event-batch-sql.js';
+import { outboxStoreDatabase, registerOutboxWriter, sameDatabase, type PreparedEvents } from './event-outbox.js';
 import { LocalSubscribers } from './local-subscribers.js';
 
 export interface PostgresEventBusOptions extends PostgresConnectionOptions {
@@ -61,6 +63,12 @@ interface Notice {
  * returns, in seq order per job; with `crossProcess`, subscribers of other processes get it
  * through LISTEN/NOTIFY (best effort: `replay`/`stream({ fromSeq })` fill any hole). History is
  * kept until `pruneFinished` removes it.
+ *
+ * A batch of one job's events (`publishMany`) is one statement too: it reserves the n seqs at
+ * once and inserts every row from a JSON array. The `PostgresJournalStore` and
+ * `PostgresJobStore` on the same database (`sharesTransactionsWith`) store a write's events in
+ * the write's own statement (`appendWithEvents`, `createWithEvents`, `updateWithEvents`): one
+ * round trip and one commit for a step.
  */
 export class PostgresEventBus extends EventBus {
   private readonly ctx: StoreContext;
@@ -75,6 +83,7 @@ export class PostgresEventBus extends EventBus {
   private remoteChain: Promise<void> = Promise.resolve();
   private listening: Promise<(() => Promise<void>) | undefined> | undefined;
   private readonly insertSql: string;
+  private readonly insertManySql: string;
   private readonly replaySql: string;
 
   constructor(options: PostgresEventBusOptions) {
@@ -102,8 +111,11 @@ export class PostgresEventBus extends EventBus {
         SELECT $1, $2, s.last_seq, $3, $4, $5, ${msToTs('$6')}, jsonb_set($7::jsonb, '{seq}', to_jsonb(s.last_seq)) FROM s
         RETURNING seq, record
       ) SELECT e.seq::text AS seq${notify} FROM e`;
+    const batch = eventBatchSql(t, 1);
+    this.insertManySql = `WITH ${batch.ctes} ${batch.select}`;
     this.replaySql = `SELECT ev.seq::text AS seq, ev.record::text AS record FROM ${t.events} AS ev
       WHERE scope_id = $1 AND job_id = $2 AND ev.seq >= $3::int8 ORDER BY ev.seq LIMIT $4::int8`;
+    registerOutboxWriter(this, { prepare: (inputs) => this.prepare(inputs), write: (prepared, write) => this.writeInOrder(prepared, write) });
   }
 
   setup(): Promise<MigrationResult> {
@@ -125,39 +137,42 @@ export class PostgresEventBus extends EventBus {
 
   override async publish<K extends RuntimeEventType>(input: RuntimeEventInput<K>): Promise<RuntimeEvent<K>> {
     const event = this.build(input);
-    const key = `${event.scopeId}\u0000${event.jobId}`;
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.insert(event));
-    this.chains.set(key, run);
-    try {
-      const stored = await run;
-      this.local.offer(stored);
-      return stored as RuntimeEvent<K>;
-    } finally {
-      if (this.chains.get(key) === run) this.chains.delete(key);
-    }
+    const stored = await this.inOrder(event, async () => {
+      const done = await this.insert(event);
+      this.local.offer(done);
+      return done;
+    });
+    return stored as RuntimeEvent<K>;
   }
 
   /**
-   * A batch of one job's events in one transaction (one commit instead of one per event), in
-   * order after that job's earlier publishes; events of several jobs are published one by one.
+   * A batch of one job's events in one statement (one round trip and one commit instead of one
+   * per event), in order after that job's earlier publishes; events of several jobs are
+   * published one by one.
    */
   override async publishMany(inputs: readonly RuntimeEventInput[]): Promise<RuntimeEvent[]> {
     if (inputs.length === 0) return [];
-    const events = inputs.map((input) => this.build(input));
-    const first = events[0]!;
-    const key = `${first.scopeId}\u0000${first.jobId}`;
-    if (events.some((e) => e.scopeId !== first.scopeId || e.jobId !== first.jobId)) return super.publishMany(inputs);
-    const previous = this.chains.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.insertMany(events));
-    this.chains.set(key, run);
-    try {
-      const stored = await run;
-      for (const event of stored) this.local.offer(event);
-      return stored;
-    } finally {
-      if (this.chains.get(key) === run) this.chains.delete(key);
-    }
+    const prepared = this.prepare(inputs);
+    if (prepared === undefined) return super.publishMany(inputs);
+    const stored = await this.writeInOrder(prepared, async () => {
+      const sql = await this.ctx.sql();
+      try {
+        const { rows } = await sql.query<{ seq: string }>(this.insertManySql, [...prepared.params], { prepare: true });
+        return rows.map((row) => num(row.seq));
+      } catch (error) {
+        throw mapValueError(error, 'event');
+      }
+    });
+    return stored ?? [];
+  }
+
+  /**
+   * True for a `PostgresJournalStore` or `PostgresJobStore` on this bus's database (the same SQL
+   * client and schema): they store this bus's events in the statement of their own write.
+   */
+  override sharesTransactionsWith(store: object): boolean {
+    const database = typeof store === 'object' && store !== null ? outboxStoreDatabase(store) : undefined;
+    return database !== undefined && sameDatabase(database, this.ctx.database);
   }
 
   override subscribe(handler: EventHandler, options: SubscribeOptions = {}): EventUnsubscribe {
@@ -201,6 +216,53 @@ export class PostgresEventBus extends EventBus {
     }
   }
 
+  /** Builds one job's batch and its `eventBatchSql` parameters; `undefined` when it spans several jobs. */
+  private prepare(inputs: readonly RuntimeEventInput[]): PreparedEvents | undefined {
+    const events = inputs.map((input) => this.build(input));
+    const first = events[0];
+    if (first === undefined || events.some((e) => e.scopeId !== first.scopeId || e.jobId !== first.jobId)) return undefined;
+    const json = events.map((event) => jsonParam(event));
+    const params = [
+      first.scopeId,
+      first.jobId,
+      events.length,
+      `[${json.join(',')}]`,
+      json.map((text) => Buffer.byteLength(text) <= INLINE_PAYLOAD_BYTES),
+      this.crossProcess ? this.channel : null,
+      this.origin,
+    ];
+    if (params.length !== EVENT_BATCH_PARAMS) throw new Error('event batch parameters out of step with eventBatchSql');
+    return { scopeId: first.scopeId, jobId: first.jobId, events, params };
+  }
+
+  /**
+   * Runs a statement storing `prepared` in the job's order, then hands the stored events to this
+   * process's subscribers (still in order: the job's next write waits for it).
+   */
+  private async writeInOrder(prepared: PreparedEvents, write: () => Promise<readonly number[] | undefined>): Promise<RuntimeEvent[] | undefined> {
+    return this.inOrder(prepared, async () => {
+      const seqs = await write();
+      if (seqs === undefined) return undefined;
+      if (seqs.length !== prepared.events.length) throw new Error(`stored ${seqs.length} of a batch of ${prepared.events.length} events`);
+      const stored = prepared.events.map((event, i) => ({ ...event, seq: seqs[i]! }));
+      for (const event of stored) this.local.offer(event);
+      return stored;
+    });
+  }
+
+  /** Runs `fn` after this process's earlier writes of the job's events, and before its later ones. */
+  private inOrder<T>(ref: { scopeId: string; jobId: string }, fn: () => Promise<T>): Promise<T> {
+    const key = `${ref.scopeId}\u0000${ref.jobId}`;
+    const previous = this.chains.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    this.chains.set(key, run);
+    const forget = (): void => {
+      if (this.chains.get(key) === run) this.chains.delete(key);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
   private async insert(event: RuntimeEvent): Promise<RuntimeEvent> {
     const sql = await this.ctx.sql();
     let seq: number;
@@ -211,22 +273,6 @@ export class PostgresEventBus extends EventBus {
       throw mapValueError(error, 'event');
     }
     return { ...event, seq };
-  }
-
-  private async insertMany(events: readonly RuntimeEvent[]): Promise<RuntimeEvent[]> {
-    const sql = await this.ctx.sql();
-    try {
-      return await sql.transaction(async (tx) => {
-        const stored: RuntimeEvent[] = [];
-        for (const event of events) {
-          const { rows } = await tx.query<{ seq: string }>(this.insertSql, this.insertParams(event), { prepare: true });
-          stored.push({ ...event, seq: num(rows[0]?.seq) });
-        }
-        return stored;
-      });
-    } catch (error) {
-      throw mapValueError(error, 'event');
-    }
   }
 
   private insertParams(event: RuntimeEvent): unknown[] {

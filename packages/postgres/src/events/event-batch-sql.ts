@@ -1,0 +1,38 @@
+import { msToTs, type Tables } from '../sql/tables.js';
+
+/** How many parameters `eventBatchSql` uses, from its first one on. */
+export const EVENT_BATCH_PARAMS = 7;
+
+/**
+ * SQL that stores a batch of one job's events, as CTEs to put in a statement's `WITH` and the
+ * statement's final SELECT. Parameters, from `$first`: scope id, job id, how many events, the
+ * events as a JSON array (records with any seq; the stored one gets its own), per event whether
+ * its notification carries the record (`boolean[]`), the notification channel (null: none), and
+ * the publishing bus's origin.
+ *
+ * `s` reserves the seqs (`last_seq + n` on the job's `event_seqs` row, whose lock orders
+ * concurrent publishers), `e` inserts the rows; the SELECT returns one row per event in seq order
+ * and sends its notification, in the `publish` format. With `gate` (the name of an earlier CTE),
+ * nothing is reserved or stored unless that CTE returned a row: events go with a write only when
+ * the write happened.
+ */
+export function eventBatchSql(t: Tables, first: number, gate?: string): { ctes: string; select: string } {
+  const p = (i: number): string => `$${first + i}`;
+  const ctes = `s AS (
+      INSERT INTO ${t.eventSeqs} AS q (scope_id, job_id, last_seq)
+      SELECT ${p(0)}::text, ${p(1)}::text, ${p(2)}::int8${gate ? ` FROM ${gate}` : ''}
+      ON CONFLICT (scope_id, job_id) DO UPDATE SET last_seq = q.last_seq + ${p(2)}::int8
+      RETURNING q.last_seq - ${p(2)}::int8 AS base
+    ), e AS (
+      INSERT INTO ${t.events} (scope_id, job_id, seq, id, type, session_id, at, record)
+      SELECT ${p(0)}::text, ${p(1)}::text, s.base + x.n, x.r->>'id', x.r->>'type', x.r->>'sessionId',
+             ${msToTs(`floor((x.r->>'at')::numeric)`)}, jsonb_set(x.r, '{seq}', to_jsonb(s.base + x.n))
+        FROM s, jsonb_array_elements(${p(3)}::jsonb) WITH ORDINALITY AS x(r, n)
+       ORDER BY x.n
+      RETURNING seq, record
+    )`;
+  const notice = `json_build_object('o', ${p(6)}::text, 's', ${p(0)}::text, 'j', ${p(1)}::text, 'q', e.seq, 'r', CASE WHEN (${p(4)}::boolean[])[(e.seq - s.base)::int4] THEN e.record END)::text`;
+  const select = `SELECT e.seq::text AS seq, CASE WHEN ${p(5)}::text IS NOT NULL THEN pg_notify(${p(5)}::text, ${notice}) END AS notified
+      FROM e, s ORDER BY e.seq`;
+  return { ctes, select };
+}

@@ -1,0 +1,65 @@
+/**
+ * Internal to this package (not exported from its index): how a `PostgresEventBus` lets the
+ * journal and job stores on its database store its events in their own statements. The bus
+ * registers a writer for itself, the stores register their database; neither module imports the
+ * other.
+ */
+import type { EventBus, EventOutbox, RuntimeEvent, RuntimeEventInput } from '@baton/agent-runtime';
+import type { BatonDatabase } from '../database.js';
+
+/** One job's events, validated and built as `publish` builds them, with their `eventBatchSql` parameters. */
+export interface PreparedEvents {
+  readonly scopeId: string;
+  readonly jobId: string;
+  /** The events as stored but for their seqs. */
+  readonly events: readonly RuntimeEvent[];
+  /** The `EVENT_BATCH_PARAMS` parameters of `eventBatchSql`, in order. */
+  readonly params: readonly unknown[];
+}
+
+export interface EventOutboxWriter {
+  /**
+   * Validates and builds the events as `publish` would (an invalid one → `InvalidArgumentError`,
+   * nothing written). `undefined` when they belong to several jobs: such a batch is published
+   * the ordinary way.
+   */
+  prepare(inputs: readonly RuntimeEventInput[]): PreparedEvents | undefined;
+  /**
+   * Runs `write` in the job's order (after this process's earlier publishes of the job, before
+   * its later ones). `write` runs the statement and returns the seqs the events got, in order, or
+   * `undefined` when the statement refused the write (and stored none). The stored events are
+   * then handed to this process's subscribers and returned.
+   */
+  write(prepared: PreparedEvents, write: () => Promise<readonly number[] | undefined>): Promise<RuntimeEvent[] | undefined>;
+}
+
+const writers = new WeakMap<EventBus, EventOutboxWriter>();
+const storeDatabases = new WeakMap<object, BatonDatabase>();
+
+export function registerOutboxWriter(bus: EventBus, writer: EventOutboxWriter): void {
+  writers.set(bus, writer);
+}
+
+/** Marks `store` as one that writes events in its statements, on `database`. */
+export function registerOutboxStore(store: object, database: BatonDatabase): void {
+  storeDatabases.set(store, database);
+}
+
+/** The database of a store registered with `registerOutboxStore`. */
+export function outboxStoreDatabase(store: object): BatonDatabase | undefined {
+  return storeDatabases.get(store);
+}
+
+/**
+ * The writer of the outbox's bus when there are events and the bus shares transactions with
+ * `store`; `undefined` means: write, then publish (`publishOutbox`).
+ */
+export function outboxWriterFor(store: object, outbox: EventOutbox | undefined): EventOutboxWriter | undefined {
+  if (outbox === undefined || outbox.events.length === 0 || !outbox.bus.sharesTransactionsWith(store)) return undefined;
+  return writers.get(outbox.bus);
+}
+
+/** Same SQL client and schema: one statement can write to both. */
+export function sameDatabase(a: BatonDatabase, b: BatonDatabase): boolean {
+  return a === b || (a.client === b.client && a.schema === b.schema);
+}
