@@ -24,6 +24,11 @@ export function jsonParam(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Whether JSON text holds a NUL character (`\u0000`), which Postgres refuses in JSONB and text: names the culprit of a statement with several. */
+export function hasNul(json: unknown): boolean {
+  return typeof json === 'string' && /(?<!\\)(?:\\\\)*\\u0000/.test(json);
+}
+
 /**
  * Maps errors that mean "this value cannot be stored" to `InvalidArgumentError`: JSONB refuses
  * the NUL character (`\u0000`) in strings (22P05), and out-of-range numbers (22003).

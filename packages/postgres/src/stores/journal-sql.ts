@@ -1,3 +1,4 @@
+import { eventBatchSql } from '../events/event-batch-sql.js';
 import { msToTs, type Tables } from '../sql/tables.js';
 
 /**
@@ -5,6 +6,9 @@ import { msToTs, type Tables } from '../sql/tables.js';
  * null) are common to the fenced writes. Every write is one statement: the fence upsert (`f`)
  * locks the job's head row, checks and raises the fence, and the write only happens when it
  * passed, so a stale epoch changes nothing.
+ *
+ * The appends `…WithEvents` also store a batch of the job's events (`eventBatchSql` from `$9`),
+ * only when the entry was inserted; they return one row per event.
  */
 export function journalSql(t: Tables) {
   const fence = (extraInsert = '', extraValue = '', extraSet = '', returning = '1') => `f AS (
@@ -15,24 +19,38 @@ export function journalSql(t: Tables) {
     )`;
   const insertEntry = `INSERT INTO ${t.journalEntries} (scope_id, job_id, seq, kind, name, status, lease_epoch, record)
       SELECT $1, $2, $4::int8, $5, $6, $7, $3::int8, $8::jsonb FROM ok`;
-  return {
-    /** Appends seq 0: creates the head (or takes over an empty one made by a fence or shared data). */
-    appendFirst: `WITH ok AS (
+  /** Seq 0: creates the head (or takes over an empty one made by a fence or shared data). */
+  const okFirst = `ok AS (
       INSERT INTO ${t.journalHeads} AS h (scope_id, job_id, next_seq, lease_epoch) VALUES ($1, $2, 1, coalesce($3::int8, 0))
       ON CONFLICT (scope_id, job_id) DO UPDATE SET next_seq = 1, lease_epoch = greatest(h.lease_epoch, coalesce($3::int8, 0))
         WHERE h.next_seq = 0 AND ($3::int8 IS NULL OR h.lease_epoch <= $3::int8)
       RETURNING 1
-    ) ${insertEntry}`,
-    /** Appends seq n > 0 when n is the head's next seq and the fence allows it. */
-    appendNext: `WITH ok AS (
+    )`;
+  /** Seq n > 0: when n is the head's next seq and the fence allows it. */
+  const okNext = `ok AS (
       UPDATE ${t.journalHeads} SET next_seq = next_seq + 1, lease_epoch = greatest(lease_epoch, coalesce($3::int8, 0))
        WHERE scope_id = $1 AND job_id = $2 AND next_seq = $4::int8 AND ($3::int8 IS NULL OR lease_epoch <= $3::int8)
       RETURNING 1
-    ) ${insertEntry}`,
+    )`;
+  const events = eventBatchSql(t, 9, 'j');
+  const withEvents = (ok: string) => `WITH ${ok}, j AS (${insertEntry} RETURNING 1), ${events.ctes} ${events.select}`;
+  return {
+    /** Appends seq 0: creates the head (or takes over an empty one made by a fence or shared data). */
+    appendFirst: `WITH ${okFirst} ${insertEntry}`,
+    /** Appends seq n > 0 when n is the head's next seq and the fence allows it. */
+    appendNext: `WITH ${okNext} ${insertEntry}`,
+    appendFirstWithEvents: withEvents(okFirst),
+    appendNextWithEvents: withEvents(okNext),
     list: `SELECT je.seq::text AS seq, je.record::text AS record FROM ${t.journalEntries} AS je
       WHERE je.scope_id = $1 AND je.job_id = $2 AND je.seq >= $3::int8 ORDER BY je.seq LIMIT $4::int8`,
     head: `SELECT next_seq::text AS next_seq, first_seq::text AS first_seq, lease_epoch::text AS lease_epoch
       FROM ${t.journalHeads} WHERE scope_id = $1 AND job_id = $2`,
+    /** The head (null columns when none) on every row, with the entries in seq order (one row with a null seq when none). */
+    load: `SELECT h.next_seq::text AS next_seq, h.first_seq::text AS first_seq, h.lease_epoch::text AS lease_epoch, je.seq::text AS seq, je.record::text AS record
+      FROM (SELECT $1::text AS scope_id, $2::text AS job_id) AS k
+      LEFT JOIN ${t.journalHeads} AS h ON h.scope_id = k.scope_id AND h.job_id = k.job_id
+      LEFT JOIN ${t.journalEntries} AS je ON je.scope_id = k.scope_id AND je.job_id = k.job_id
+      ORDER BY je.seq`,
     fence: `WITH ${fence()} SELECT count(*)::int AS fenced FROM f`,
     setSharedData: `WITH ${fence()}, w AS (
       INSERT INTO ${t.sharedData} (scope_id, job_id, key, value)

@@ -21,15 +21,18 @@ import {
   type JournalHead,
   type JsonObject,
   type JsonValue,
+  type EventOutbox,
+  type RuntimeEvent,
   type SharedLogRecord,
   type StoredRecordType,
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
+import { outboxWriterFor, registerOutboxStore } from '../events/event-outbox.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { checkJson, checkJsonObject } from '../sql/json-check.js';
 import type { RecordSchema } from '../sql/validate-input.js';
 import { validateInput } from '../sql/validate-input.js';
-import { jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
+import { hasNul, jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { journalSql, type JournalSql } from './journal-sql.js';
 
@@ -46,6 +49,10 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(RUNTIME_EVENT_TYPES);
  * advances the head only when `expectedSeq` is its next seq and the lease epoch is not stale, and
  * inserts the entry only when it did. Of two concurrent appends of one seq the head's row lock
  * lets exactly one through. Entries are one row per step.
+ *
+ * With a `PostgresEventBus` on the same database, `appendWithEvents` stores the step's events in
+ * the append's statement (seqs from the bus's `event_seqs`, notifications included), only when
+ * the append passed: one round trip and one commit for the step.
  */
 export class PostgresJournalStore extends JournalStore {
   private readonly ctx: StoreContext;
@@ -57,6 +64,7 @@ export class PostgresJournalStore extends JournalStore {
     this.ctx = new StoreContext(options);
     this.sql = journalSql(this.ctx.tables);
     this.now = options.now ?? Date.now;
+    registerOutboxStore(this, this.ctx.database);
   }
 
   setup(): Promise<MigrationResult> {
@@ -72,37 +80,56 @@ export class PostgresJournalStore extends JournalStore {
   }
 
   override async append(entry: JournalEntryInput, options: AppendJournalOptions): Promise<JournalEntry> {
-    const expectedSeq = options?.expectedSeq;
-    if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidArgumentError('expectedSeq', 'must be an integer ≥ 0');
-    const epoch = checkEpoch(options.leaseEpoch);
-    if (typeof entry !== 'object' || entry === null) throw new InvalidArgumentError('entry', 'expected a journal entry');
-    if (entry.output !== undefined) checkJson(entry.output, 'entry.output');
-    const record = validateInput(
-      JournalEntrySchema,
-      { ...entry, schemaVersion: 1, seq: expectedSeq, key: stepKey(entry.jobId, expectedSeq), ...(epoch !== undefined ? { leaseEpoch: epoch } : {}) },
-      'entry',
-    ) as JournalEntry;
+    const append = prepareAppend(entry, options);
     const db = await this.ctx.sql();
     let written: number;
     try {
-      const result = await db.query(expectedSeq === 0 ? this.sql.appendFirst : this.sql.appendNext, [
-        record.scopeId,
-        record.jobId,
-        epoch ?? null,
-        expectedSeq,
-        record.kind,
-        record.name,
-        record.status,
-        jsonParam(record),
-      ], { prepare: true });
+      const result = await db.query(append.expectedSeq === 0 ? this.sql.appendFirst : this.sql.appendNext, append.params, { prepare: true });
       written = result.rowCount;
     } catch (error) {
       throw mapValueError(error, 'entry');
     }
-    if (written === 1) return record;
-    const head = await this.head(record);
-    if (epoch !== undefined && epoch < head.leaseEpoch) throw leaseLost(record.jobId, epoch, head.leaseEpoch);
-    throw new JournalConflictError({ jobId: record.jobId, expectedSeq, nextSeq: head.nextSeq });
+    if (written === 1) return append.record;
+    throw await this.refused(append);
+  }
+
+  /**
+   * With a bus on this database: one statement appends the entry and, only when the append
+   * passed, stores the events and sends their notifications; they then reach this process's
+   * subscribers in the job's order. A refused append (`JournalConflictError`, `LeaseLostError`)
+   * stores no event. With another bus, or events of several jobs: append, then publish.
+   */
+  override async appendWithEvents(entry: JournalEntryInput, options: AppendJournalOptions, outbox: EventOutbox): Promise<{ entry: JournalEntry; events: RuntimeEvent[] }> {
+    const writer = outboxWriterFor(this, outbox);
+    if (writer === undefined) return super.appendWithEvents(entry, options, outbox);
+    const append = prepareAppend(entry, options);
+    const prepared = writer.prepare(outbox.events);
+    if (prepared === undefined) return super.appendWithEvents(entry, options, outbox);
+    const text = append.expectedSeq === 0 ? this.sql.appendFirstWithEvents : this.sql.appendNextWithEvents;
+    const events = await writer.write(prepared, async () => {
+      const db = await this.ctx.sql();
+      let rows: Array<{ seq: string }>;
+      try {
+        rows = (await db.query<{ seq: string }>(text, [...append.params, ...prepared.params], { prepare: true })).rows;
+      } catch (error) {
+        throw mapValueError(error, hasNul(append.params[7]) ? 'entry' : 'event');
+      }
+      return rows.length === 0 ? undefined : rows.map((row) => num(row.seq));
+    });
+    if (events === undefined) throw await this.refused(append);
+    return { entry: append.record, events };
+  }
+
+  /** The head and every entry, read by one statement (one snapshot). */
+  override async load(ref: JobRef): Promise<{ entries: readonly JournalEntry[]; head: JournalHead }> {
+    const db = await this.ctx.sql();
+    type Row = { next_seq: string | null; first_seq: string | null; lease_epoch: string | null; seq: string | null; record: string | null };
+    const { rows } = await db.query<Row>(this.sql.load, [ref.scopeId, ref.jobId], { prepare: true });
+    const first = rows[0];
+    const head: JournalHead =
+      first?.next_seq == null ? { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 } : { nextSeq: num(first.next_seq), firstSeq: num(first.first_seq), leaseEpoch: num(first.lease_epoch) };
+    const entries = rows.filter((row) => row.seq !== null).map((row) => loadEntry(ref, num(row.seq), row.record ?? ''));
+    return { entries, head };
   }
 
   override async list(options: JobRef & { fromSeq?: number | undefined; limit?: number | undefined }): Promise<readonly JournalEntry[]> {
@@ -198,6 +225,14 @@ export class PostgresJournalStore extends JournalStore {
     return num(rows[0]?.pruned ?? 0);
   }
 
+  /** Why an append wrote nothing: a stale lease epoch, or another seq than the head's next. */
+  private async refused(append: PreparedAppend): Promise<LeaseLostError | JournalConflictError> {
+    const { record, epoch, expectedSeq } = append;
+    const head = await this.head(record);
+    if (epoch !== undefined && epoch < head.leaseEpoch) return leaseLost(record.jobId, epoch, head.leaseEpoch);
+    return new JournalConflictError({ jobId: record.jobId, expectedSeq, nextSeq: head.nextSeq });
+  }
+
   /** Runs a fenced statement (`$1` scope, `$2` job, `$3` epoch, then `params`); a stale epoch → `LeaseLostError`. */
   private async fenced(ref: JobRef, epoch: number | undefined, text: string, params: unknown[], argument = 'options'): Promise<Record<string, unknown>[]> {
     if (typeof ref.jobId !== 'string' || ref.jobId === '') throw new InvalidArgumentError('jobId', 'required');
@@ -217,6 +252,30 @@ export class PostgresJournalStore extends JournalStore {
     }
     return rows;
   }
+}
+
+interface PreparedAppend {
+  readonly record: JournalEntry;
+  readonly epoch: number | undefined;
+  readonly expectedSeq: number;
+  /** `$1`…`$8` of the append statements. */
+  readonly params: unknown[];
+}
+
+/** Validates an append's entry and options (`InvalidArgumentError`) and builds the stored entry. */
+function prepareAppend(entry: JournalEntryInput, options: AppendJournalOptions): PreparedAppend {
+  const expectedSeq = options?.expectedSeq;
+  if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidArgumentError('expectedSeq', 'must be an integer ≥ 0');
+  const epoch = checkEpoch(options.leaseEpoch);
+  if (typeof entry !== 'object' || entry === null) throw new InvalidArgumentError('entry', 'expected a journal entry');
+  if (entry.output !== undefined) checkJson(entry.output, 'entry.output');
+  const record = validateInput(
+    JournalEntrySchema,
+    { ...entry, schemaVersion: 1, seq: expectedSeq, key: stepKey(entry.jobId, expectedSeq), ...(epoch !== undefined ? { leaseEpoch: epoch } : {}) },
+    'entry',
+  ) as JournalEntry;
+  const params = [record.scopeId, record.jobId, epoch ?? null, expectedSeq, record.kind, record.name, record.status, jsonParam(record)];
+  return { record, epoch, expectedSeq, params };
 }
 
 function leaseLost(jobId: string, leaseEpoch: number, currentEpoch: number): LeaseLostError {
