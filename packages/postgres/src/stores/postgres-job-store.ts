@@ -10,33 +10,62 @@ import {
   JobStore,
   parseJobRecord,
   type CreateJobResult,
+  type EventOutbox,
   type JobPage,
   type JobRecord,
   type JobRef,
   type ListJobsOptions,
+  type RuntimeEvent,
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
+import { eventBatchSql } from '../events/event-batch-sql.js';
+import { outboxWriterFor, registerOutboxStore, type EventOutboxWriter, type PreparedEvents } from '../events/event-outbox.js';
 import type { MigrationResult } from '../migrations/migrate.js';
-import { msToTs } from '../sql/tables.js';
-import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
+import { msToTs, type Tables } from '../sql/tables.js';
+import { hasNul, jsonParam, limitOf, mapValueError, num, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 
 type Row = { scope_id: string; id: string; record: string };
 
+/** `$1` … `$10`: see `createParams`. */
+const createSql = (t: Tables): string => `INSERT INTO ${t.jobs} (scope_id, id, session_id, parent_job_id, idempotency_key, status, priority, version, created_at, updated_at, record)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, ${msToTs('$8')}, ${msToTs('$9')}, $10::jsonb)
+         ON CONFLICT DO NOTHING`;
+
+/** `$1` … `$12`: see `updateParams`. */
+const updateSql = (t: Tables): string => `UPDATE ${t.jobs}
+            SET session_id = $4, parent_job_id = $5, status = $6, priority = $7, version = $3 + 1, updated_at = ${msToTs('$8')}, record = $9::jsonb
+          WHERE scope_id = $1 AND id = $2 AND version = $3
+            AND record->>'principalId' = $10 AND created_at = ${msToTs('$11')} AND idempotency_key IS NOT DISTINCT FROM $12`;
+
+/** The write as CTE `j` (one row when it happened), then a batch of events stored only if it did: one row per event. */
+function withEvents(write: string, firstEventParam: number, t: Tables): string {
+  const events = eventBatchSql(t, firstEventParam, 'j');
+  return `WITH j AS (${write} RETURNING 1), ${events.ctes} ${events.select}`;
+}
+
 /**
  * `JobStore` on Postgres or PGlite. `create` is one `INSERT … ON CONFLICT DO NOTHING` (the
  * idempotency key is a unique index per scope, so concurrent creates with one key make one job);
  * `update` is one conditional UPDATE on the stored version and the fields fixed at create. Lists
  * page by keyset on (`created_at`, `id`), served by indexes per scope, session, status and parent.
+ *
+ * With a `PostgresEventBus` on the same database, `createWithEvents` and `updateWithEvents` store
+ * the write's events in the write's statement, only when the job was created / the version
+ * matched: one round trip and one commit.
  */
 export class PostgresJobStore extends JobStore {
   private readonly ctx: StoreContext;
+  private readonly sql: { create: string; update: string; createWithEvents: string; updateWithEvents: string };
 
   constructor(options: PostgresConnectionOptions) {
     super();
     this.ctx = new StoreContext(options);
+    const t = this.ctx.tables;
+    this.sql = { create: createSql(t), update: updateSql(t), createWithEvents: withEvents(createSql(t), 11, t), updateWithEvents: withEvents(updateSql(t), 13, t) };
+    registerOutboxStore(this, this.ctx.database);
   }
 
   setup(): Promise<MigrationResult> {
@@ -52,40 +81,32 @@ export class PostgresJobStore extends JobStore {
   }
 
   override async create(job: JobRecord): Promise<CreateJobResult> {
-    const record = validateInput(JobRecordSchema, job, 'job');
-    if (record.version !== 1) throw new InvalidArgumentError('job.version', 'a new job has version 1');
-    const t = this.ctx.tables;
+    const record = prepareCreate(job);
     const sql = await this.ctx.sql();
     let inserted: number;
     try {
-      const result = await sql.query(
-        `INSERT INTO ${t.jobs} (scope_id, id, session_id, parent_job_id, idempotency_key, status, priority, version, created_at, updated_at, record)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, ${msToTs('$8')}, ${msToTs('$9')}, $10::jsonb)
-         ON CONFLICT DO NOTHING`,
-        [
-          record.scopeId,
-          record.id,
-          record.sessionId ?? null,
-          record.parentJobId ?? null,
-          record.idempotencyKey ?? null,
-          record.status,
-          record.priority,
-          record.createdAt,
-          record.updatedAt,
-          jsonParam(record),
-        ],
-        { prepare: true },
-      );
-      inserted = result.rowCount;
+      inserted = (await sql.query(this.sql.create, createParams(record), { prepare: true })).rowCount;
     } catch (error) {
       throw mapValueError(error, 'job');
     }
     if (inserted === 1) return { job: record, created: true };
-    if (record.idempotencyKey !== undefined) {
-      const existing = await this.findByIdempotencyKey({ scopeId: record.scopeId, idempotencyKey: record.idempotencyKey });
-      if (existing) return { job: existing, created: false };
-    }
-    throw new JobAlreadyExistsError(record.id);
+    return this.notCreated(record);
+  }
+
+  /**
+   * With a bus on this database: one statement creates the job and, only when it did, stores the
+   * events (and sends their notifications). An existing job with the idempotency key comes back
+   * with `created: false` and no events. Otherwise: create, then publish.
+   */
+  override async createWithEvents(job: JobRecord, outbox: EventOutbox): Promise<CreateJobResult & { events: RuntimeEvent[] }> {
+    const writer = outboxWriterFor(this, outbox);
+    if (writer === undefined) return super.createWithEvents(job, outbox);
+    const record = prepareCreate(job);
+    const prepared = writer.prepare(outbox.events);
+    if (prepared === undefined) return super.createWithEvents(job, outbox);
+    const events = await this.writeWithEvents(writer, prepared, this.sql.createWithEvents, createParams(record), 'job');
+    if (events !== undefined) return { job: record, created: true, events };
+    return { ...(await this.notCreated(record)), events: [] };
   }
 
   override async get(ref: JobRef): Promise<JobRecord | undefined> {
@@ -99,49 +120,32 @@ export class PostgresJobStore extends JobStore {
   }
 
   override async update(job: JobRecord): Promise<JobRecord> {
-    if (typeof job !== 'object' || job === null) throw new InvalidArgumentError('job', 'expected a job record');
-    const expected = job.version;
-    const record = validateInput(JobRecordSchema, { ...job, version: (Number.isInteger(expected) ? expected : 0) + 1 }, 'job');
+    const { record, expected } = prepareUpdate(job);
     const sql = await this.ctx.sql();
     let updated: number;
     try {
-      const result = await sql.query(
-        `UPDATE ${this.ctx.tables.jobs}
-            SET session_id = $4, parent_job_id = $5, status = $6, priority = $7, version = $3 + 1, updated_at = ${msToTs('$8')}, record = $9::jsonb
-          WHERE scope_id = $1 AND id = $2 AND version = $3
-            AND record->>'principalId' = $10 AND created_at = ${msToTs('$11')} AND idempotency_key IS NOT DISTINCT FROM $12`,
-        [
-          record.scopeId,
-          record.id,
-          expected,
-          record.sessionId ?? null,
-          record.parentJobId ?? null,
-          record.status,
-          record.priority,
-          record.updatedAt,
-          jsonParam(record),
-          record.principalId,
-          record.createdAt,
-          record.idempotencyKey ?? null,
-        ],
-        { prepare: true },
-      );
-      updated = result.rowCount;
+      updated = (await sql.query(this.sql.update, updateParams(record, expected), { prepare: true })).rowCount;
     } catch (error) {
       throw mapValueError(error, 'job');
     }
     if (updated === 1) return record;
-    // Why nothing was written: read the job as it is now.
-    const current = await this.get({ scopeId: record.scopeId, jobId: record.id });
-    if (!current) throw new JobNotFoundError(record.id, record.scopeId);
-    if (current.version !== expected) {
-      throw new ConcurrentModificationError({ recordType: 'job', recordId: record.id, expectedVersion: expected, actualVersion: current.version });
-    }
-    for (const field of ['principalId', 'createdAt', 'idempotencyKey'] as const) {
-      if (job[field] !== current[field]) throw new InvalidArgumentError(`job.${field}`, 'cannot change after create');
-    }
-    // The row changed between the two statements: another writer won.
-    throw new ConcurrentModificationError({ recordType: 'job', recordId: record.id, expectedVersion: expected, actualVersion: current.version });
+    throw await this.notUpdated(job, record, expected);
+  }
+
+  /**
+   * With a bus on this database: one statement makes the compare-and-set update and, only when it
+   * matched, stores the events (and sends their notifications). A refused update stores none and
+   * fails as `update` does. Otherwise: update, then publish.
+   */
+  override async updateWithEvents(job: JobRecord, outbox: EventOutbox): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
+    const writer = outboxWriterFor(this, outbox);
+    if (writer === undefined) return super.updateWithEvents(job, outbox);
+    const { record, expected } = prepareUpdate(job);
+    const prepared = writer.prepare(outbox.events);
+    if (prepared === undefined) return super.updateWithEvents(job, outbox);
+    const events = await this.writeWithEvents(writer, prepared, this.sql.updateWithEvents, updateParams(record, expected), 'job');
+    if (events !== undefined) return { job: record, events };
+    throw await this.notUpdated(job, record, expected);
   }
 
   override async list(options: ListJobsOptions): Promise<JobPage> {
@@ -169,6 +173,46 @@ export class PostgresJobStore extends JobStore {
     return rows.length > limit && last ? { jobs, nextCursor: encodeJobCursor({ createdAt: last.createdAt, id: last.id }) } : { jobs };
   }
 
+  /**
+   * Runs a `withEvents` statement (the write's `params`, then the events') in the events' job
+   * order. The stored events, or `undefined` when the write did not happen.
+   */
+  private async writeWithEvents(writer: EventOutboxWriter, prepared: PreparedEvents, text: string, params: unknown[], argument: string): Promise<RuntimeEvent[] | undefined> {
+    return writer.write(prepared, async () => {
+      const sql = await this.ctx.sql();
+      let rows: Array<{ seq: string }>;
+      try {
+        rows = (await sql.query<{ seq: string }>(text, [...params, ...prepared.params], { prepare: true })).rows;
+      } catch (error) {
+        throw mapValueError(error, params.some(hasNul) ? argument : 'event');
+      }
+      return rows.length === 0 ? undefined : rows.map((row) => num(row.seq));
+    });
+  }
+
+  /** A create that inserted nothing: the job with the same idempotency key, or `JobAlreadyExistsError`. */
+  private async notCreated(record: JobRecord): Promise<CreateJobResult> {
+    if (record.idempotencyKey !== undefined) {
+      const existing = await this.findByIdempotencyKey({ scopeId: record.scopeId, idempotencyKey: record.idempotencyKey });
+      if (existing) return { job: existing, created: false };
+    }
+    throw new JobAlreadyExistsError(record.id);
+  }
+
+  /** Why an update wrote nothing, read from the job as it is now. */
+  private async notUpdated(job: JobRecord, record: JobRecord, expected: number): Promise<Error> {
+    const current = await this.get({ scopeId: record.scopeId, jobId: record.id });
+    if (!current) return new JobNotFoundError(record.id, record.scopeId);
+    if (current.version !== expected) {
+      return new ConcurrentModificationError({ recordType: 'job', recordId: record.id, expectedVersion: expected, actualVersion: current.version });
+    }
+    for (const field of ['principalId', 'createdAt', 'idempotencyKey'] as const) {
+      if (job[field] !== current[field]) return new InvalidArgumentError(`job.${field}`, 'cannot change after create');
+    }
+    // The row changed between the two statements: another writer won.
+    return new ConcurrentModificationError({ recordType: 'job', recordId: record.id, expectedVersion: expected, actualVersion: current.version });
+  }
+
   override async findByIdempotencyKey(options: { scopeId: string; idempotencyKey: string }): Promise<JobRecord | undefined> {
     const sql = await this.ctx.sql();
     const { rows } = await sql.query<Row>(
@@ -177,6 +221,53 @@ export class PostgresJobStore extends JobStore {
     );
     return rows[0] ? load(rows[0]) : undefined;
   }
+}
+
+/** Validates a new job (`InvalidArgumentError`). */
+function prepareCreate(job: JobRecord): JobRecord {
+  const record = validateInput(JobRecordSchema, job, 'job');
+  if (record.version !== 1) throw new InvalidArgumentError('job.version', 'a new job has version 1');
+  return record;
+}
+
+function createParams(record: JobRecord): unknown[] {
+  return [
+    record.scopeId,
+    record.id,
+    record.sessionId ?? null,
+    record.parentJobId ?? null,
+    record.idempotencyKey ?? null,
+    record.status,
+    record.priority,
+    record.createdAt,
+    record.updatedAt,
+    jsonParam(record),
+  ];
+}
+
+/** Validates an update (`InvalidArgumentError`) and builds the stored record, `version + 1`. */
+function prepareUpdate(job: JobRecord): { record: JobRecord; expected: number } {
+  if (typeof job !== 'object' || job === null) throw new InvalidArgumentError('job', 'expected a job record');
+  const expected = job.version;
+  const record = validateInput(JobRecordSchema, { ...job, version: (Number.isInteger(expected) ? expected : 0) + 1 }, 'job');
+  return { record, expected };
+}
+
+function updateParams(record: JobRecord, expected: number): unknown[] {
+  return [
+    record.scopeId,
+    record.id,
+    expected,
+    record.sessionId ?? null,
+    record.parentJobId ?? null,
+    record.status,
+    record.priority,
+    record.updatedAt,
+    jsonParam(record),
+    record.principalId,
+    record.createdAt,
+    record.idempotencyKey ?? null,
+  ];
 }
 
 /** Parses a row; a record that names another job or scope than its row is corrupt too. */
