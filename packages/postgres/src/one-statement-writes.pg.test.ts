@@ -1,0 +1,66 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RuntimeEvent, RuntimeEventInput } from '@baton/agent-runtime';
+import { PostgresEventBus } from './events/postgres-event-bus.js';
+import { PgSqlClient } from './sql/pg-client.js';
+import { PostgresJournalStore } from './stores/postgres-journal-store.js';
+import { postgresBackend } from './test-helpers/backends.js';
+import { DATABASE_URL, dropSchema, freshSchemaName, postgresAvailable } from './test-helpers/environment.js';
+import { describeOneStatementWrites } from './test-helpers/one-statement-suite.js';
+
+// A step's writes with their events, one statement each, on the Postgres server of DATABASE_URL;
+// and their notifications reaching another process.
+const available = await postgresAvailable();
+if (available) describeOneStatementWrites(postgresBackend());
+
+describe.skipIf(!available)('one-statement writes: across processes', () => {
+  const clients: PgSqlClient[] = [];
+  const schema = freshSchemaName();
+  afterAll(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await dropSchema(schema);
+  });
+  /** A client with its own pool: another process, as far as the server can tell. */
+  const client = (): PgSqlClient => {
+    const c = new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max: 2 } });
+    clients.push(c);
+    return c;
+  };
+
+  it("delivers appendWithEvents' events to another process's bus through NOTIFY, inline or by reference", async () => {
+    const here = client();
+    const bus = new PostgresEventBus({ client: here, schema, crossProcess: true });
+    const journal = new PostgresJournalStore({ client: here, schema });
+    const remote = new PostgresEventBus({ client: client(), schema, crossProcess: true });
+    await remote.setup();
+    const got: RuntimeEvent[] = [];
+    const stop = remote.subscribe((e) => void got.push(e), { scopeId: 'scope' });
+    const delta = (jobId: string, text: string): RuntimeEventInput => ({ type: 'model.delta', scopeId: 'scope', jobId, data: { model: 'm', textDelta: text } }) as RuntimeEventInput;
+    // The LISTEN is set up in the background: publish until the first one arrives.
+    const until = Date.now() + 5_000;
+    while (got.length === 0) {
+      if (Date.now() > until) throw new Error('the remote bus never started listening');
+      await bus.publish(delta('warmup', 'x'));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const step = { scopeId: 'scope', jobId: 'job', kind: 'custom' as const, name: 's', status: 'completed' as const, startedAt: 1, durationMs: 1 };
+    const { events } = await journal.appendWithEvents(step, { expectedSeq: 0 }, { bus, events: [delta('job', 'a'), delta('job', 'y'.repeat(10_000)), delta('job', 'c')] });
+    expect(bus.sharesTransactionsWith(journal)).toBe(true);
+    const ours = (): RuntimeEvent[] => got.filter((e) => e.jobId === 'job');
+    const deadline = Date.now() + 5_000;
+    while (ours().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(ours()).toEqual(events);
+    // A refused append notifies nothing.
+    await expect(journal.appendWithEvents(step, { expectedSeq: 0 }, { bus, events: [delta('job', 'refused')] })).rejects.toMatchObject({ code: 'journal_conflict' });
+    await bus.publish(delta('job', 'after'));
+    while (ours().length < 4 && Date.now() < deadline + 5_000) await new Promise((r) => setTimeout(r, 20));
+    expect(ours().map((e) => [e.seq, (e.data as { textDelta: string }).textDelta.slice(0, 5)])).toEqual([
+      [1, 'a'],
+      [2, 'yyyyy'],
+      [3, 'c'],
+      [4, 'after'],
+    ]);
+    stop();
+    await remote.close();
+    await bus.close();
+  });
+});
