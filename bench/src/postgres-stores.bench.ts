@@ -3,6 +3,9 @@
  * embedded PGlite (in memory):
  *
  * - journal append latency (one statement: seq check, fence and insert);
+ * - journal append with a step's 3 events: as separate writes (the append, then each event's
+ *   publish; or the append, then one `publishMany`), and as `appendWithEvents`, which stores entry
+ *   and events in one statement when the bus shares the journal's database;
  * - job create + update (compare-and-set);
  * - W2-like: jobs of 10 sequential steps, each step = one journal append + one job update (the
  *   store work of a runtime step), per-step time. Target on Postgres at 127.0.0.1: ≤ 0.8 ms median.
@@ -15,7 +18,7 @@
  * fails the run.
  */
 import { randomBytes } from 'node:crypto';
-import type { JobRecord, JournalEntryInput } from '@baton/agent-runtime';
+import type { JobRecord, JournalEntryInput, RuntimeEventInput } from '@baton/agent-runtime';
 import { createEmbeddedStores, createPostgresStores, PgSqlClient, type BatonStores } from '@baton/postgres';
 import { latencyRow, measure, printTable } from './harness.js';
 
@@ -48,6 +51,12 @@ function step(jobId: string, seq: number): JournalEntryInput {
   return { scopeId, jobId, kind: 'model', name: 'scripted', status: 'completed', output: { text: 'x'.repeat(200), seq }, startedAt: Date.now(), durationMs: 1 };
 }
 
+/** A step's events: two text deltas and its `step.completed`. */
+function stepEvents(jobId: string, seq: number): RuntimeEventInput[] {
+  const model = { scopeId, jobId, type: 'model.delta' as const, data: { model: 'scripted', textDelta: 'x'.repeat(100) } };
+  return [model, model, { scopeId, jobId, type: 'step.completed', data: { seq, key: `${jobId}:${seq}`, kind: 'model', name: 'scripted', durationMs: 1 } }] as RuntimeEventInput[];
+}
+
 async function reachable(): Promise<string | undefined> {
   const client = new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max: 1, connectionTimeoutMillis: 2_000 } });
   try {
@@ -71,6 +80,48 @@ async function run(name: string, stores: BatonStores, iterations: number): Promi
       await measure(iterations, async (i) => {
         if (i % 100 === 0) appendJob = `append-${jobCounter++}`;
         await stores.journal.append(step(appendJob, i % 100), { expectedSeq: i % 100 });
+      }),
+      '',
+      'ms',
+    ),
+  );
+
+  // Journal append with the step's 3 events: separate writes, then one statement.
+  const withEvents = Math.floor(iterations / 2);
+  let eventsJob = '';
+  const fresh = (i: number, prefix: string): void => {
+    if (i % 100 === 0) eventsJob = `${prefix}-${jobCounter++}`;
+  };
+  rows.push(
+    latencyRow(
+      `${name}: append + 3 events, 4 writes (append, 3 × publish)`,
+      await measure(withEvents, async (i) => {
+        fresh(i, 'separate');
+        await stores.journal.append(step(eventsJob, i % 100), { expectedSeq: i % 100 });
+        for (const event of stepEvents(eventsJob, i % 100)) await stores.events.publish(event);
+      }),
+      '',
+      'ms',
+    ),
+  );
+  rows.push(
+    latencyRow(
+      `${name}: append + 3 events, 2 writes (append, publishMany)`,
+      await measure(withEvents, async (i) => {
+        fresh(i, 'batched');
+        await stores.journal.append(step(eventsJob, i % 100), { expectedSeq: i % 100 });
+        await stores.events.publishMany(stepEvents(eventsJob, i % 100));
+      }),
+      '',
+      'ms',
+    ),
+  );
+  rows.push(
+    latencyRow(
+      `${name}: appendWithEvents, 3 events, 1 statement`,
+      await measure(withEvents, async (i) => {
+        fresh(i, 'outbox');
+        await stores.journal.appendWithEvents(step(eventsJob, i % 100), { expectedSeq: i % 100 }, { bus: stores.events, events: stepEvents(eventsJob, i % 100) });
       }),
       '',
       'ms',
