@@ -291,7 +291,7 @@ export function describeJobStoreContract(init: JobStoreContractInit, options: { 
 
     describe('createWithEvents and updateWithEvents', () => {
       const event = (job: JobRecord, type: 'job.created' | 'job.started'): RuntimeEventInput =>
-        ({ type, jobId: job.id, scopeId: job.scopeId, data: type === 'job.created' ? { status: 'queued', priority: 'normal', principalId: job.principalId } : { from: 'queued' } }) as RuntimeEventInput;
+        ({ type, jobId: job.id, scopeId: job.scopeId, data: type === 'job.created' ? { status: 'queued', priority: 'normal', principalId: job.principalId } : { from: 'queued', attempt: 1 } }) as RuntimeEventInput;
 
       it('publishes the events with a created job, and none when the idempotency key found an existing one', async () => {
         const bus = h.bus ?? new InMemoryEventBus();

@@ -45,9 +45,8 @@ export function describeAllContracts(backend: TestBackend): void {
       suiteInit(
         backend,
         (database) => new PostgresJobStore({ database }),
-        // No same-database bus yet: the contract's `job.started` event lacks `data.attempt`, which
-        // this bus refuses as `publish` does. one-statement-writes.test.ts covers the path meanwhile.
         (database) => ({
+          ...sameDatabaseBus(database),
           corrupt: async ({ scopeId, jobId, raw }: { scopeId: string; jobId: string; raw: unknown }) => {
             await database.client.query(`UPDATE ${database.tables.jobs} SET record = $3::jsonb WHERE scope_id = $1 AND id = $2`, [scopeId, jobId, JSON.stringify(raw)]);
           },
