@@ -18,7 +18,7 @@ import {
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
-import type { SqlExecutor } from '../sql/sql-client.js';
+import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
 import { num } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
@@ -102,6 +102,21 @@ export class PostgresJobQueue extends JobQueue {
     const leaseMs = Math.ceil(options.leaseMs);
     const now = Math.floor(this.now());
     const db = await this.ctx.sql();
+    if (perScope === undefined) {
+      // The common case in one statement; then what it left: ready jobs that reached maxClaims
+      // are dead-lettered, and leases that expired in it (its snapshot did not see them ready)
+      // are claimed the long way when there is room.
+      const fast = await this.claimFast(db, options.workerId, limit, leaseMs, now);
+      const deadLettered = fast.poison ? await this.deadLetterPoison(db, now) : [];
+      if (fast.swept === 0 || fast.jobs.length === limit) return { jobs: fast.jobs, deadLettered };
+      const rest = await this.claimInTransaction(db, options.workerId, limit - fast.jobs.length, perScope, leaseMs, now);
+      return { jobs: [...fast.jobs, ...rest.jobs], deadLettered: [...deadLettered, ...rest.deadLettered] };
+    }
+    return this.claimInTransaction(db, options.workerId, limit, perScope, leaseMs, now);
+  }
+
+  /** Sweeps expired leases, dead-letters poison jobs, applies the per-scope limit and leases, in one transaction. */
+  private claimInTransaction(db: SqlClient, workerId: string, limit: number, perScope: number | undefined, leaseMs: number, now: number): Promise<ClaimResult> {
     return db.transaction(async (tx) => {
       if (perScope !== undefined) {
         await tx.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))', [PER_SCOPE_CLAIM_LOCK_CLASS, this.ctx.database.schema]);
@@ -138,7 +153,7 @@ export class PostgresJobQueue extends JobQueue {
       const { rows } = await tx.query<{ scope_id: string; job_id: string; priority: JobPriority; claims: number; epoch_text: string }>(this.sql.lease, [
         chosen.map((c) => c.scope_id),
         chosen.map((c) => c.job_id),
-        options.workerId,
+        workerId,
         leaseMs,
         leaseExpiresAt,
       ]);
@@ -147,10 +162,22 @@ export class PostgresJobQueue extends JobQueue {
       for (const c of chosen) {
         const r = byKey.get(`${c.scope_id}\u0000${c.job_id}`);
         if (!r) continue;
-        jobs.push({ jobId: r.job_id, scopeId: r.scope_id, workerId: options.workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims });
+        jobs.push({ jobId: r.job_id, scopeId: r.scope_id, workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims });
       }
       return { jobs, deadLettered };
     });
+  }
+
+  /** Claims without a per-scope limit in one statement (no dead-lettering: see `claimFast` in queue-sql). */
+  private async claimFast(db: SqlExecutor, workerId: string, limit: number, leaseMs: number, now: number): Promise<{ jobs: ClaimedJob[]; swept: number; poison: boolean }> {
+    type Row = { scope_id: string | null; job_id: string | null; priority: JobPriority; claims: number; epoch_text: string; priority_rank: number; enqueued_ms: string; ord_text: string; swept: number; poison: boolean };
+    const leaseExpiresAt = now + leaseMs;
+    const { rows } = await db.query<Row>(this.sql.claimFast, [now, this.maxClaims, limit, workerId, leaseMs, leaseExpiresAt], { prepare: true });
+    const leased = rows.filter((r) => r.job_id !== null && r.scope_id !== null);
+    // Claim order: priority, then age (the statement's RETURNING has none).
+    leased.sort((a, b) => a.priority_rank - b.priority_rank || num(a.enqueued_ms) - num(b.enqueued_ms) || compareBig(a.ord_text, b.ord_text));
+    const jobs = leased.map((r): ClaimedJob => ({ jobId: r.job_id!, scopeId: r.scope_id!, workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims }));
+    return { jobs, swept: rows[0]?.swept ?? 0, poison: rows[0]?.poison === true };
   }
 
   override async heartbeat(lease: LeaseRef & { leaseMs?: number | undefined }): Promise<{ leaseExpiresAt: number }> {
@@ -245,6 +272,11 @@ export class PostgresJobQueue extends JobQueue {
     for (const c of counts) leased.set(c.scope_id, num(c.leased));
   }
 
+  private async deadLetterPoison(db: SqlExecutor, now: number): Promise<DeadLetteredJob[]> {
+    const { rows } = await db.query<{ scope_id: string; job_id: string; priority: JobPriority; claims: number; dead_letter_reason: string }>(this.sql.deadLetterPoison, [now, this.maxClaims]);
+    return rows.map((r) => ({ jobId: r.job_id, scopeId: r.scope_id, priority: r.priority, claims: r.claims, reason: r.dead_letter_reason, at: now }));
+  }
+
   private async deadLetter(tx: SqlExecutor, row: Candidate, now: number): Promise<DeadLetteredJob> {
     const reason = `claimed ${row.claims} times without completing (maxClaims ${this.maxClaims}); last: ${row.last_failure ?? 'unknown'}`;
     await tx.query(this.sql.deadLetter, [row.scope_id, row.job_id, row.claims, reason, now]);
@@ -256,4 +288,10 @@ function checkRef<T extends JobRef>(ref: T): T {
   if (typeof ref?.jobId !== 'string' || ref.jobId === '') throw new InvalidArgumentError('jobId', 'required');
   if (typeof ref.scopeId !== 'string' || ref.scopeId === '') throw new InvalidArgumentError('scopeId', 'required');
   return ref;
+}
+
+function compareBig(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -42,6 +42,41 @@ export function queueSql(t: Tables) {
       ORDER BY q.priority_rank, q.enqueued_at, q.ord
       LIMIT $5
       FOR UPDATE OF q SKIP LOCKED`,
+    /**
+     * The whole claim without a per-scope limit, in one statement: expired leases become ready
+     * (claimable from the next claim on: this statement's snapshot predates them), then up to `$3`
+     * ready jobs at `$1` below `$2` claims are leased to `$4` for `$5` ms until `$6`. One row per
+     * leased job, or one row of nulls; every row says how many leases expired (`swept`) and
+     * whether a ready job reached `$2` claims (`poison`: the caller dead-letters it).
+     */
+    claimFast: `WITH sweep AS (
+        UPDATE ${t.queue} AS q SET state = 'ready', worker_id = NULL, lease_expires_at = NULL, last_failure = 'lease expired',
+            available_at = coalesce(q.requeue_available_at, q.available_at), ${applyRequeue}
+          FROM (SELECT scope_id, job_id FROM ${t.queue} WHERE state = 'leased' AND lease_expires_at <= ${msToTs('$1')} FOR UPDATE SKIP LOCKED) AS x
+         WHERE q.scope_id = x.scope_id AND q.job_id = x.job_id
+        RETURNING 1
+      ), c AS (
+        SELECT q.scope_id, q.job_id FROM ${t.queue} AS q
+         WHERE q.state = 'ready' AND q.available_at <= ${msToTs('$1')} AND q.claims < $2::int4
+         ORDER BY q.priority_rank, q.enqueued_at, q.ord
+         LIMIT $3
+         FOR UPDATE OF q SKIP LOCKED
+      ), l AS (
+        UPDATE ${t.queue} AS q SET state = 'leased', claims = q.claims + 1, epoch = q.epoch + 1, worker_id = $4, lease_ms = $5::int8,
+            lease_expires_at = ${msToTs('$6')}
+          FROM c WHERE q.scope_id = c.scope_id AND q.job_id = c.job_id
+        RETURNING q.scope_id, q.job_id, q.priority, q.claims, q.epoch::text AS epoch_text, q.priority_rank, ${tsToMs('q.enqueued_at')} AS enqueued_ms, q.ord::text AS ord_text
+      )
+      SELECT l.*, (SELECT count(*)::int FROM sweep) AS swept,
+             EXISTS (SELECT 1 FROM ${t.queue} AS p WHERE p.state = 'ready' AND p.available_at <= ${msToTs('$1')} AND p.claims >= $2::int4) AS poison
+        FROM (SELECT 1) AS one LEFT JOIN l ON true`,
+    /** Ready jobs at `$1` that reached `$2` claims (at most 100, oldest first) become dead-lettered. */
+    deadLetterPoison: `UPDATE ${t.queue} AS q SET state = 'dead_lettered', dead_lettered_at = ${msToTs('$1')},
+        dead_letter_reason = 'claimed ' || q.claims || ' times without completing (maxClaims ' || $2::int4 || '); last: ' || coalesce(q.last_failure, 'unknown')
+      FROM (SELECT scope_id, job_id FROM ${t.queue} WHERE state = 'ready' AND available_at <= ${msToTs('$1')} AND claims >= $2::int4
+             ORDER BY priority_rank, enqueued_at, ord LIMIT 100 FOR UPDATE SKIP LOCKED) AS x
+      WHERE q.scope_id = x.scope_id AND q.job_id = x.job_id
+      RETURNING q.scope_id, q.job_id, q.priority, q.claims, q.dead_letter_reason`,
     leasedPerScope: `SELECT scope_id, count(*)::int AS leased FROM ${t.queue} WHERE state = 'leased' AND scope_id = ANY($1::text[]) GROUP BY scope_id`,
     /** `$1`/`$2` scope and job ids, `$3` worker, `$4` lease ms, `$5` lease expiry ms. */
     lease: `UPDATE ${t.queue} AS q SET state = 'leased', claims = q.claims + 1, epoch = q.epoch + 1, worker_id = $3, lease_ms = $4::int8,

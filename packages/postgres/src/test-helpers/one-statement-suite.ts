@@ -16,6 +16,7 @@ import {
 import { makeTestJobRecord } from '@baton/agent-runtime/testing';
 import { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
+import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from '../sql/sql-client.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
@@ -266,6 +267,61 @@ export function describeOneStatementWrites(backend: TestBackend): void {
       await journal.fence({ scopeId, jobId: fencedOnly, leaseEpoch: 2 });
       expect(await journal.load({ scopeId, jobId: fencedOnly })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 2 } });
       expect(await journal.load({ scopeId: unique('scope'), jobId })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 } });
+    });
+
+    describe('queue claims', () => {
+      let queue: PostgresJobQueue;
+      let clock = 1_800_000_000_000;
+      beforeAll(() => {
+        queue = new PostgresJobQueue({ database, now: () => clock, maxClaims: 2 });
+      });
+      beforeEach(async () => {
+        clock += 60_000;
+        await database.client.query(`DELETE FROM ${database.tables.queue}`);
+      });
+
+      it('a claim without a per-scope limit is one statement, in priority then age order', async () => {
+        await queue.enqueue({ scopeId, jobId: `${jobId}-low`, priority: 'low' });
+        clock += 1;
+        await queue.enqueue({ scopeId, jobId: `${jobId}-a`, priority: 'high' });
+        clock += 1;
+        await queue.enqueue({ scopeId, jobId: `${jobId}-b`, priority: 'high' });
+        let claimed: Awaited<ReturnType<PostgresJobQueue['claim']>> | undefined;
+        const statements = await client.during(async () => {
+          claimed = await queue.claim({ workerId: 'w1', leaseMs: 10_000, limit: 3 });
+        });
+        expect(statements).toHaveLength(1);
+        expect(claimed!.jobs.map((j) => j.jobId)).toEqual([`${jobId}-a`, `${jobId}-b`, `${jobId}-low`]);
+        expect(claimed!.jobs.every((j) => j.epoch === 1 && j.claims === 1 && j.leaseExpiresAt === clock + 10_000)).toBe(true);
+        // An idle claim is one statement too.
+        expect(await client.during(() => queue.claim({ workerId: 'w1', leaseMs: 10_000 }))).toHaveLength(1);
+      });
+
+      it('dead-letters a job whose leases kept expiring (maxClaims) and claims the next one in the same call', async () => {
+        await queue.enqueue({ scopeId, jobId: `${jobId}-poison`, priority: 'critical' });
+        for (let i = 0; i < 2; i++) {
+          expect((await queue.claim({ workerId: 'w1', leaseMs: 1_000 })).jobs.map((j) => j.jobId)).toEqual([`${jobId}-poison`]);
+          clock += 5_000; // the worker died: its lease runs out
+        }
+        await queue.enqueue({ scopeId, jobId: `${jobId}-ok` });
+        // This claim frees the expired lease; the poison job is ready again, behind nothing.
+        expect((await queue.claim({ workerId: 'w2', leaseMs: 10_000 })).jobs.map((j) => j.jobId)).toEqual([`${jobId}-ok`]);
+        await queue.enqueue({ scopeId, jobId: `${jobId}-next` });
+        const result = await queue.claim({ workerId: 'w2', leaseMs: 10_000 });
+        expect(result.jobs.map((j) => j.jobId)).toEqual([`${jobId}-next`]);
+        expect(result.deadLettered).toEqual([
+          expect.objectContaining({ jobId: `${jobId}-poison`, scopeId, claims: 2, reason: 'claimed 2 times without completing (maxClaims 2); last: lease expired', at: clock }),
+        ]);
+        expect((await queue.get({ scopeId, jobId: `${jobId}-poison` }))?.state).toBe('dead_lettered');
+      });
+
+      it('a lease that expired is claimed again by the same call that frees it', async () => {
+        await queue.enqueue({ scopeId, jobId });
+        const [first] = (await queue.claim({ workerId: 'w1', leaseMs: 1_000 })).jobs;
+        clock += 5_000;
+        const again = await queue.claim({ workerId: 'w2', leaseMs: 1_000 });
+        expect(again.jobs).toEqual([expect.objectContaining({ jobId, workerId: 'w2', epoch: first!.epoch + 1, claims: 2 })]);
+      });
     });
   });
 }
