@@ -298,10 +298,16 @@ export class ActionManager {
     return record;
   }
 
+  /**
+   * Announces a final answer: the event now, and the wake-up signal for waiters in other
+   * processes sent in the background (signals are best effort; waiters also poll), so that the
+   * answer's caller does not wait a round trip for it.
+   */
   private async finished(record: ActionRecord, event: ActionEventType): Promise<void> {
     this.emit(event, record);
+    let sent: Promise<void>;
     try {
-      await this.signals.publish(signalChannelName({ kind: 'action.resolved', scopeId: record.scopeId, subjectId: record.id }), {
+      sent = this.signals.publish(signalChannelName({ kind: 'action.resolved', scopeId: record.scopeId, subjectId: record.id }), {
         schemaVersion: 1,
         kind: 'action.resolved',
         scopeId: record.scopeId,
@@ -311,7 +317,9 @@ export class ActionManager {
       });
     } catch (error) {
       this.onSignalError(error);
+      return;
     }
+    sent.catch((error: unknown) => this.onSignalError(error));
   }
 
   private emit(type: ActionEventType, record: ActionRecord): void {

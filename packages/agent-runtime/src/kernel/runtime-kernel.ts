@@ -256,9 +256,12 @@ export class RuntimeKernel implements HandleHost {
       this.launch(job, 'resume', undefined, false, announce);
       return new ExecutionHandle(this, job, false);
     }
-    if (announce.length > 0) await this.stores.events.publishMany(announce);
-    if (!job || job.status !== 'waiting_for_action') return job ? new ExecutionHandle(this, job, false) : undefined;
-    await this.enqueue(job);
+    if (!job || job.status !== 'waiting_for_action') {
+      if (announce.length > 0) await this.stores.events.publishMany(announce);
+      return job ? new ExecutionHandle(this, job, false) : undefined;
+    }
+    // Both are written before workers are woken, so the announcement precedes the job's resume.
+    await this.enqueue(job, announce.length > 0 ? this.stores.events.publishMany(announce).catch(this.onError) : undefined);
     return new ExecutionHandle(this, job, false);
   }
 
@@ -535,8 +538,8 @@ export class RuntimeKernel implements HandleHost {
   }
 
   /** Puts a job on the queue and wakes idle workers on every host. */
-  private async enqueue(job: JobRecord): Promise<void> {
-    await this.queue!.enqueue({ jobId: job.id, scopeId: job.scopeId, priority: job.priority });
+  private async enqueue(job: JobRecord, alongside?: Promise<unknown>): Promise<void> {
+    await Promise.all([this.queue!.enqueue({ jobId: job.id, scopeId: job.scopeId, priority: job.priority }), alongside]);
     const signal: Signal = { schemaVersion: 1, kind: 'job.enqueued', scopeId: job.scopeId, subjectId: job.id, at: this.now() };
     await this.stores.signals.publish(signalChannelName({ kind: 'job.enqueued' }), signal).catch(this.onError);
   }
