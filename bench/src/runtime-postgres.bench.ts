@@ -12,7 +12,7 @@
  */
 import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
 import { RuntimeKernel, type Workflow } from '@baton/agent-runtime';
-import { createEmbeddedStores, createPostgresStores } from '@baton/postgres';
+import { createEmbeddedStores, createPostgresStores, PgSqlClient, type SqlExecutor } from '@baton/postgres';
 import { latencyRow, printTable } from './harness.js';
 
 const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -29,6 +29,26 @@ async function reachable(): Promise<boolean> {
   }
 }
 
+/** A pool that counts the statements it sends (BEGIN and COMMIT included): round trips per job and per step. */
+class CountingClient extends PgSqlClient {
+  statements = 0;
+  override query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: Parameters<PgSqlClient['query']>[2]) {
+    this.statements++;
+    return super.query<Row>(text, params, options);
+  }
+  override transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    this.statements += 2;
+    return super.transaction((tx) =>
+      fn({
+        query: (text, params, options) => {
+          this.statements++;
+          return tx.query(text, params, options);
+        },
+      }),
+    );
+  }
+}
+
 const engine = () => new ExecutionEngine({ provider: new ScriptedProvider({ loop: true, script: ['x'.repeat(200)] }) });
 const w1: Workflow = async (ctx) => {
   const state: string[] = [];
@@ -39,6 +59,12 @@ const w3: Workflow = async (ctx) => {
   await ctx.step('plan', () => 'plan');
   await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
   return ctx.step('execute', () => 'done');
+};
+
+const w20: Workflow = async (ctx) => {
+  const state: string[] = [];
+  for (let i = 0; i < 20; i++) state.push((await ctx.callModel({ messages: [{ role: 'user', content: `step ${i}` }] })).text);
+  return state.length;
 };
 
 async function w2(label: string, open: () => Promise<Awaited<ReturnType<typeof createPostgresStores>>>, jobs: number): Promise<Record<string, string | number>> {
@@ -52,11 +78,45 @@ async function w2(label: string, open: () => Promise<Awaited<ReturnType<typeof c
   }
   await kernel.close();
   await stores.close();
-  return latencyRow(`W2 per step, ${label}`, perStep, label.startsWith('Postgres') ? '≤ 0.8 ms median' : '', 'ms');
+  return latencyRow(`W2 per step (10-step job / 10), ${label}`, perStep, label.startsWith('Postgres') ? '≤ 0.8 ms median' : '', 'ms');
+}
+
+/** The cost of one more step: 20-step and 10-step jobs in turn, (t20 − t10) / 10, and the statements each sends. */
+async function w2Marginal(pairs: number): Promise<Array<Record<string, string | number>>> {
+  const client = new CountingClient({ connectionString: url });
+  const stores = await createPostgresStores({ client, schema, autoMigrate: false });
+  const kernel = RuntimeKernel.create({ engine: engine(), stores, workflows: { w1, w20 } });
+  const run = async (workflow: string) => {
+    const before = client.statements;
+    const t0 = process.hrtime.bigint();
+    await (await kernel.execute({ ...scope, workflow, input: null })).result();
+    return { ns: Number(process.hrtime.bigint() - t0), statements: client.statements - before };
+  };
+  const marginal: number[] = [];
+  let s10 = 0;
+  let s20 = 0;
+  for (let i = 0; i < pairs; i++) {
+    const a = await run('w1');
+    const b = await run('w20');
+    if (i < Math.ceil(pairs / 10)) continue;
+    marginal.push((b.ns - a.ns) / 10);
+    s10 = a.statements;
+    s20 = b.statements;
+  }
+  await kernel.close();
+  await stores.close();
+  await client.close();
+  return [
+    latencyRow('W2 one more step ((20-step − 10-step job) / 10), Postgres', marginal, '≤ 0.8 ms median', 'ms'),
+    { case: 'W2 statements: 10-step job / one more step', n: pairs, median: `${s10} / ${(s20 - s10) / 10}`, p95: '', p99: '', target: '1 per step' },
+  ];
 }
 
 async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
-  const base = await createPostgresStores({ connectionString: url, schema });
+  const counter = new CountingClient({ connectionString: url });
+  const base = await createPostgresStores({ client: counter, schema });
+  let pauseStatements = 0;
+  let resumeStatements = 0;
   const pause: number[] = [];
   const coldResume: number[] = [];
   const warmResume: number[] = [];
@@ -65,9 +125,11 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
   const warm = RuntimeKernel.create({ stores: base, workflows: { w3 } });
   for (let i = 0; i < 60; i++) {
     const t0 = process.hrtime.bigint();
+    const before = counter.statements;
     const h = await a.execute({ ...scope, workflow: 'w3', input: null });
     await h.settled();
     pause.push(Number(process.hrtime.bigint() - t0));
+    pauseStatements = counter.statements - before;
     const cold = i % 2 === 0;
     const t1 = process.hrtime.bigint();
     // Another host: a fresh kernel with a fresh pool (connect + first queries included).
@@ -76,6 +138,7 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
     const { handle } = await b.resume(token, { approved: true }, { scopeId: 'bench', principalId: 'approver' });
     await handle!.result();
     (cold ? coldResume : warmResume).push(Number(process.hrtime.bigint() - t1));
+    if (!cold) resumeStatements = counter.statements - before - pauseStatements;
     if (cold) {
       await b.close();
       await stores.close();
@@ -84,7 +147,9 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
   await a.close();
   await warm.close();
   await base.close();
+  await counter.close();
   return [
+    { case: 'W3 statements: execute → waiting / resume → completed', n: 1, median: `${pauseStatements} / ${resumeStatements}`, p95: '', p99: '', target: '' },
     latencyRow('W3 execute → persisted as waiting (Postgres)', pause.slice(5), '≤ 2 ms median', 'ms'),
     latencyRow('W3 resume → completed, fresh kernel + fresh pool', coldResume.slice(2), '≤ 5 ms median', 'ms'),
     latencyRow('W3 resume → completed, warm pool', warmResume.slice(2), '≤ 3 ms median', 'ms'),
@@ -133,6 +198,7 @@ async function wakeAndThroughput(): Promise<Array<Record<string, string | number
 const rows: Array<Record<string, string | number>> = [];
 if (await reachable()) {
   rows.push(await w2('Postgres 127.0.0.1', () => createPostgresStores({ connectionString: url, schema, autoMigrate: false }), 120));
+  rows.push(...(await w2Marginal(60)));
   rows.push(...(await w3Postgres()));
   rows.push(...(await wakeAndThroughput()));
   const cleanup = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
