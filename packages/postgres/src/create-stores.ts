@@ -57,7 +57,10 @@ export interface CreatePostgresStoresOptions extends CommonStoreOptions {
 }
 
 export interface CreateEmbeddedStoresOptions extends CommonStoreOptions {
-  /** The directory PGlite keeps the database in (created when absent), or `memory://`. Default `./.baton-data`. */
+  /**
+   * The directory PGlite keeps the database in (created with its parents when absent), or
+   * `memory://`. Default `./.baton-data`. Held exclusively until `close()`: see `createEmbeddedStores`.
+   */
   dir?: string | undefined;
   /** An existing PGlite instance instead of `dir` (left open by `close()`). */
   pglite?: PGliteInterface | undefined;
@@ -81,7 +84,9 @@ export async function createPostgresStores(options: CreatePostgresStoresOptions)
 
 /**
  * Every store on embedded PGlite, kept in a directory: a job paused by one process is there for
- * the next one that opens the same directory. One process at a time may open a directory.
+ * the next one that opens the same directory. One process at a time may open a directory: a lock
+ * file in it names the holder, and another open (in any process, this one included) fails with
+ * `EmbeddedDirectoryLockedError` until the holder calls `close()` or exits, even by a crash.
  */
 export async function createEmbeddedStores(options: CreateEmbeddedStoresOptions = {}): Promise<BatonStores> {
   if (options.pglite !== undefined && options.dir !== undefined) throw new InvalidArgumentError('dir', 'give either dir or pglite, not both');

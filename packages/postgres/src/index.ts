@@ -1,6 +1,6 @@
 export { createEmbeddedStores, createPostgresStores, DEFAULT_EMBEDDED_DIR, type BatonStores, type CommonStoreOptions, type CreateEmbeddedStoresOptions, type CreatePostgresStoresOptions } from './create-stores.js';
 export { BatonDatabase, DEFAULT_SCHEMA, type PostgresConnectionOptions } from './database.js';
-export { MigrationError, StoreUnavailableError } from './errors/index.js';
+export { EmbeddedDirectoryLockedError, MigrationError, StoreUnavailableError } from './errors/index.js';
 export { PostgresEventBus, type PostgresEventBusOptions } from './events/postgres-event-bus.js';
 export { LATEST_SCHEMA_VERSION } from './migrations/migrations.js';
 export type { MigrationResult } from './migrations/migrate.js';
