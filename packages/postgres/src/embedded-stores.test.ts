@@ -157,7 +157,7 @@ describe('pruneFinished', () => {
     expect(await own.journal.listSharedLog({ scopeId: scope, jobId: done.id })).toEqual([]);
     expect(await own.events.replay({ scopeId: scope, jobId: done.id })).toEqual([]);
     for (const id of [recent.id, waiting.id]) expect(await own.journal.list({ scopeId: scope, jobId: id })).toHaveLength(1);
-    expect(await own.pruneFinished({ olderThanMs: 30_000, now })).toEqual({ jobs: 0, rows: 0 });
+    expect(await own.pruneFinished({ olderThanMs: 30_000, now })).toEqual({ jobs: 0, rows: 0, orphans: 0 });
     const late = await own.pruneFinished({ olderThanMs: 0, keepResult: false, now });
     expect(late.jobs).toBe(3);
     for (const id of [done.id, gone.id, recent.id]) expect(await own.jobs.get({ scopeId: scope, jobId: id })).toBeUndefined();

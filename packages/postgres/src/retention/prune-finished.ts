@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@baton/llm-client';
 import type { BatonDatabase } from '../database.js';
-import { msToTs } from '../sql/tables.js';
+import { msToTs, type Tables } from '../sql/tables.js';
 import { num } from '../sql/values.js';
 
 /** Job statuses whose data `pruneFinished` removes. A dead-lettered job is left alone: an operator may re-queue it. */
@@ -14,8 +14,13 @@ export interface PruneFinishedOptions {
    * to its result. With false, the job record goes too (also the records of jobs compacted earlier).
    */
   keepResult?: boolean | undefined;
-  /** Jobs handled per transaction. Default 500. */
+  /** Jobs (and orphaned rows) handled per statement. Default 500. */
   batchSize?: number | undefined;
+  /**
+   * Also remove orphans (default true): rows of job ids that have no job record (a job deleted by
+   * hand, or by another tool) and no event newer than the TTL. See `pruneFinished`.
+   */
+  orphans?: boolean | undefined;
   /** Epoch milliseconds; injectable for tests. */
   now?: (() => number) | undefined;
 }
@@ -25,6 +30,8 @@ export interface PruneFinishedResult {
   readonly jobs: number;
   /** Journal entries, shared data and log records, deferred events, events and queue rows removed. */
   readonly rows: number;
+  /** Rows of job ids without a job record removed (journal entries and heads, shared data and log, deferred events, events and their seqs, queue rows). */
+  readonly orphans: number;
 }
 
 /**
@@ -34,6 +41,14 @@ export interface PruneFinishedResult {
  * are kept (they are the audit trail). Any worker may run it, also several at once: each batch
  * locks its jobs with `FOR UPDATE SKIP LOCKED`, so concurrent sweepers take disjoint jobs, and a
  * batch is one statement, so it is removed whole or not at all.
+ *
+ * Then, unless `orphans` is false, it removes orphans: rows of a job id that has no job record
+ * and no event newer than the TTL (a job deleted by hand leaves its journal, events and queue row
+ * behind). Tables with a time (shared log, deferred events, events, queue) lose only rows older
+ * than the TTL; the others (journal entries and heads, shared data, event seqs) lose all of such
+ * a job id's rows. A journal or bus used without a job store on the same schema is orphaned in this
+ * sense: sweep it with `orphans: false`. These passes read the tables without a time whole, in
+ * batches of `batchSize` rows, each batch one statement locking its rows with `SKIP LOCKED`.
  */
 export async function pruneFinished(database: BatonDatabase, options: PruneFinishedOptions): Promise<PruneFinishedResult> {
   if (!Number.isFinite(options?.olderThanMs) || options.olderThanMs < 0) throw new InvalidArgumentError('olderThanMs', 'must be a number ≥ 0');
@@ -63,6 +78,59 @@ export async function pruneFinished(database: BatonDatabase, options: PruneFinis
     const batch = num(result.rows[0]?.jobs ?? 0);
     jobs += batch;
     rows += num(result.rows[0]?.rows ?? 0);
-    if (batch < batchSize) return { jobs, rows };
+    if (batch < batchSize) break;
   }
+  let orphans = 0;
+  if (options.orphans ?? true) {
+    for (const { text, usesNow } of orphanStatements(t)) {
+      const params = [now - options.olderThanMs, batchSize, ...(usesNow ? [now] : [])];
+      for (;;) {
+        const result = await database.client.query<{ n: number }>(text, params);
+        const n = num(result.rows[0]?.n ?? 0);
+        orphans += n;
+        if (n < batchSize) break;
+      }
+    }
+  }
+  return { jobs, rows, orphans };
+}
+
+/** Each table with per-job rows: its key columns after (scope_id, job_id), and its time column if it has one. */
+function orphanTables(t: Tables): ReadonlyArray<{ table: string; key: readonly string[]; at?: string; extra?: string }> {
+  return [
+    { table: t.journalEntries, key: ['seq'] },
+    { table: t.journalHeads, key: [] },
+    { table: t.sharedData, key: ['key'] },
+    { table: t.sharedLog, key: ['idx'], at: 'at' },
+    { table: t.deferredEvents, key: ['ord'], at: 'created_at' },
+    { table: t.eventSeqs, key: [] },
+    { table: t.events, key: ['seq'], at: 'at' },
+    // A row under a live lease is left to its worker (it finds no job and acks or fails it).
+    { table: t.queue, key: [], at: 'enqueued_at', extra: `NOT (x.state = 'leased' AND x.lease_expires_at > ${msToTs('$3')})` },
+  ];
+}
+
+/**
+ * One statement per table removing up to `$2` orphaned rows: of job ids with no job record and no
+ * event after the cutoff `$1` (epoch ms), and, where the table has a time, older than the cutoff;
+ * `$3` (now) only where a condition needs it.
+ */
+function orphanStatements(t: Tables): Array<{ text: string; usesNow: boolean }> {
+  return orphanTables(t).map(({ table, key, at, extra }) => {
+    const cols = ['scope_id', 'job_id', ...key];
+    const conditions = [
+      ...(at ? [`x.${at} <= ${msToTs('$1')}`] : []),
+      ...(extra ? [extra] : []),
+      `NOT EXISTS (SELECT 1 FROM ${t.jobs} AS j WHERE j.scope_id = x.scope_id AND j.id = x.job_id)`,
+      `NOT EXISTS (SELECT 1 FROM ${t.events} AS e WHERE e.scope_id = x.scope_id AND e.job_id = x.job_id AND e.at > ${msToTs('$1')})`,
+    ];
+    const text = `WITH o AS (
+        SELECT ${cols.map((c) => `x.${c}`).join(', ')} FROM ${table} AS x
+         WHERE ${conditions.join(' AND ')}
+         LIMIT $2 FOR UPDATE OF x SKIP LOCKED
+      ),
+      d AS (DELETE FROM ${table} AS x USING o WHERE ${cols.map((c) => `x.${c} = o.${c}`).join(' AND ')} RETURNING 1)
+      SELECT count(*)::int AS n FROM d`;
+    return { text, usesNow: extra !== undefined };
+  });
 }
