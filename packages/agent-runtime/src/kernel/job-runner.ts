@@ -109,7 +109,11 @@ async function runLoop(
   const leaseEpoch = lease?.epoch;
   let job: JobRecord;
   try {
-    if (lease) await deps.journal.fence({ ...ref, leaseEpoch: lease.epoch });
+    // Only a takeover can find an earlier run still writing (a worker that stalled past its
+    // lease): raise the journal's fence first, so that its late writes are refused. A queued
+    // or waiting job had no run left: winning its transition is enough, and this run's first
+    // journal write raises the fence to its epoch.
+    if (lease && mode === 'takeover') await deps.journal.fence({ ...ref, leaseEpoch: lease.epoch });
     // Transitions write against the record this run holds (no read first); a stale one is read again.
     let current: JobRecord | undefined = initial;
     const carried = announce.length > 0 ? announce : undefined;
