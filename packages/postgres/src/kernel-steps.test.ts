@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
+import { RuntimeKernel, type RuntimeEvent, type Workflow } from '@baton/agent-runtime';
+import { createPostgresStores, type BatonStores } from './create-stores.js';
+import { PgliteSqlClient } from './sql/pglite-client.js';
+import { CountingSqlClient } from './test-helpers/one-statement-suite.js';
+
+// The kernel on stores that share transactions with their bus (embedded PGlite): each step is
+// one statement carrying its events, the job's events stay gapless and in order, and a long
+// step's events are still published while it runs.
+describe('kernel steps on PGlite: one statement per step', () => {
+  let pglite: PgliteSqlClient;
+  let client: CountingSqlClient;
+  let stores: BatonStores;
+  const scope = { scopeId: 'acme', principalId: 'ops' };
+
+  beforeAll(async () => {
+    pglite = await PgliteSqlClient.open({ dataDir: 'memory://' });
+    client = new CountingSqlClient(pglite);
+    stores = await createPostgresStores({ client, schema: 'kernel_steps' });
+  });
+  afterAll(async () => {
+    await stores?.close();
+    await pglite?.close();
+  });
+
+  const fiveCalls: Workflow = async (ctx) => {
+    const answers: string[] = [];
+    for (let i = 0; i < 5; i++) answers.push((await ctx.callModel({ messages: [{ role: 'user', content: `q${i}` }] })).text);
+    return answers;
+  };
+
+  it('a 5-step job is 7 statements (created started, 5 steps with their events, completed) and its events are gapless and in order', async () => {
+    const engine = new ExecutionEngine({ provider: new ScriptedProvider({ loop: true, script: ['fine'] }) });
+    const kernel = RuntimeKernel.create({ engine, stores, workflows: { fiveCalls } });
+    let jobId = '';
+    const statements = await client.during(async () => {
+      const handle = await kernel.execute({ ...scope, workflow: 'fiveCalls', input: null });
+      jobId = handle.jobId;
+      expect((await handle.result()).output).toEqual(['fine', 'fine', 'fine', 'fine', 'fine']);
+    });
+    expect(statements).toHaveLength(7);
+    const events = await stores.events.replay({ jobId, scopeId: scope.scopeId });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => e.type)).toEqual([
+      'job.created',
+      'job.started',
+      ...Array.from({ length: 5 }, () => ['model.started', 'model.completed', 'step.completed']).flat(),
+      'job.completed',
+    ]);
+    // step.completed names the journal entry written by the same statement.
+    const journal = await stores.journal.list({ jobId, scopeId: scope.scopeId });
+    expect(events.filter((e) => e.type === 'step.completed').map((e) => (e.data as { seq: number }).seq)).toEqual(journal.map((e) => e.seq));
+    await kernel.close();
+  });
+
+  it('a streaming step publishes its deltas while the model still streams, before the step is journaled', async () => {
+    const engine = new ExecutionEngine({ provider: new ScriptedProvider({ script: ['one two three four five six'], tokenDelayMs: 15 }) });
+    const streamed: Workflow = async (ctx) => (await ctx.callModel({ messages: [{ role: 'user', content: 'go' }] }, { stream: true })).text;
+    const kernel = RuntimeKernel.create({ engine, stores, workflows: { streamed } });
+    const handle = await kernel.execute({ ...scope, workflow: 'streamed', input: null });
+    const live: Array<{ event: RuntimeEvent; journaled: number }> = [];
+    const seen = new Promise<void>((resolve) => {
+      const stop = stores.events.subscribe(
+        (event) => {
+          void stores.journal.head({ jobId: handle.jobId, scopeId: scope.scopeId }).then((head) => {
+            live.push({ event, journaled: head.nextSeq });
+            if (event.type === 'job.completed') {
+              stop();
+              resolve();
+            }
+          });
+        },
+        { jobId: handle.jobId, scopeId: scope.scopeId },
+      );
+    });
+    expect((await handle.result()).output).toBe('one two three four five six');
+    await seen;
+    const deltas = live.filter((l) => l.event.type === 'model.delta');
+    expect(deltas.length).toBeGreaterThan(0);
+    // The first deltas arrive while the step is not journaled yet: they did not wait for the step's write.
+    expect(deltas[0]!.journaled).toBe(0);
+    const replayed = await stores.events.replay({ jobId: handle.jobId, scopeId: scope.scopeId });
+    expect(replayed.map((e) => e.seq)).toEqual(replayed.map((_, i) => i + 1));
+    expect(replayed.filter((e) => e.type === 'model.delta').map((e) => (e.data as { textDelta: string }).textDelta).join('')).toBe('one two three four five six');
+    await kernel.close();
+  });
+});
