@@ -437,12 +437,12 @@ export class RuntimeKernel implements HandleHost {
   /** Waits for a local settle of the job or a job event from another host, whichever first. */
   private nextChange(jobId: string, scopeId: string): Promise<JobRecord | undefined> {
     return new Promise<JobRecord | undefined>((resolve) => {
-      const abort = new AbortController();
       let done = false;
+      let stopFollowing: (() => void) | undefined;
       const finish = (job?: JobRecord) => {
         if (done) return;
         done = true;
-        abort.abort();
+        stopFollowing?.();
         set.delete(finish);
         resolve(job);
       };
@@ -472,15 +472,12 @@ export class RuntimeKernel implements HandleHost {
           );
         const poll = setInterval(check, POLL_MS);
         poll.unref?.();
-        abort.signal.addEventListener(
-          'abort',
-          () => {
-            unsubscribe();
-            clearInterval(poll);
-          },
-          { once: true },
-        );
-        check();
+        stopFollowing = () => {
+          unsubscribe();
+          clearInterval(poll);
+        };
+        if (done) stopFollowing();
+        else check();
       }
     });
   }
