@@ -55,13 +55,15 @@ export class EventEmitterChain {
 
   /**
    * Runs `write` after every publish and write started before it, handing it the events queued
-   * so far followed by `extra()`: the write stores them (a journal append with its events). When
-   * it fails, the queued events go back to the front of the queue to be published on their own.
+   * when it was called followed by `extra()`: the write stores them (a journal append with its
+   * events); events emitted meanwhile go after them. When it fails, the events it took go back
+   * to the front of the queue to be published on their own.
    */
   writeWith<T>(extra: () => readonly RuntimeEventInput[], write: (events: readonly RuntimeEventInput[]) => Promise<T>): Promise<T> {
+    // Taken now: the order of writes and publishes on the chain is the order of the events.
+    const taken = this.queue;
+    this.queue = [];
     const run = this.tail.then(async () => {
-      const taken = this.queue;
-      this.queue = [];
       try {
         return await write([...taken, ...extra()]);
       } catch (error) {
@@ -103,10 +105,10 @@ export class EventEmitterChain {
     this.scheduled = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
     const run = this.tail.then(async () => {
-      const batch = this.queue;
-      this.queue = [];
-      if (batch.length === 0) return;
       try {
         if (batch.length === 1) await this.bus.publish(batch[0]!);
         else await this.bus.publishMany(batch);
