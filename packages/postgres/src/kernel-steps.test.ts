@@ -85,4 +85,35 @@ describe('kernel steps on PGlite: one statement per step', () => {
     expect(replayed.filter((e) => e.type === 'model.delta').map((e) => (e.data as { textDelta: string }).textDelta).join('')).toBe('one two three four five six');
     await kernel.close();
   });
+
+  it('a pause is one write: the request, the job waiting for it and their events', async () => {
+    const approve: Workflow = async (ctx) => {
+      await ctx.step('plan', () => 'plan');
+      const outcome = await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
+      return ctx.step('ship', () => outcome.status);
+    };
+    let token = '';
+    const kernel = RuntimeKernel.create({
+      stores,
+      workflows: { approve },
+      onActionRequired: (info) => {
+        token = info.resumeToken;
+      },
+    });
+    let jobId = '';
+    const statements = await client.during(async () => {
+      const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
+      jobId = handle.jobId;
+      expect((await handle.settled()).status).toBe('waiting_for_action');
+    });
+    // Created started, the plan step, the pause.
+    expect(statements).toHaveLength(3);
+    const actions = await stores.actions.listByJob({ jobId, scopeId: scope.scopeId });
+    expect(actions).toHaveLength(1);
+    const types = (await stores.events.replay({ jobId, scopeId: scope.scopeId })).map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['action.required', 'job.waiting']);
+    const { handle } = await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'boss' });
+    expect((await handle!.result()).output).toBe('resolved');
+    await kernel.close();
+  });
 });

@@ -87,13 +87,32 @@ export class ActionManager {
 
   /** Creates a pending action for the job in `ctx` (which must carry `jobId`). */
   async requireAction(spec: ActionSpec, ctx: ExecutionContext): Promise<RequiredAction> {
+    const created = this.prepareAction(spec, ctx);
+    await this.store.create(created.action);
+    this.announce(created.action);
+    return created;
+  }
+
+  /**
+   * A new request checked and built as `requireAction` does, but not stored: the caller stores
+   * it with its job's pause (`ActionStore.createWithJobUpdate`, one write where the stores share
+   * transactions), then calls `announce`. Its token is valid once stored.
+   */
+  prepareAction(spec: ActionSpec, ctx: ExecutionContext): RequiredAction {
     if (!ctx?.scopeId) throw new InvalidArgumentError('ctx.scopeId', 'is required');
     if (!ctx.jobId) throw new InvalidArgumentError('ctx.jobId', 'an action belongs to a job');
     const normalized = normalizeActionSpec(spec, this.options());
-    const created = this.newRecord(normalized, { scopeId: ctx.scopeId, jobId: ctx.jobId, createdBy: ctx.principalId });
-    await this.store.create(created.action);
-    this.emit('action.required', created.action);
-    return created;
+    return this.newRecord(normalized, { scopeId: ctx.scopeId, jobId: ctx.jobId, createdBy: ctx.principalId });
+  }
+
+  /** Reports a prepared action once it is stored (`onEvent` gets `action.required`). */
+  announce(action: ActionRecord): void {
+    this.emit('action.required', action);
+  }
+
+  /** Where the actions are kept. */
+  get actionStore(): ActionStore {
+    return this.store;
   }
 
   /**

@@ -3,6 +3,7 @@ import { IllegalTransitionError, JobNotFoundError } from '../errors/job-errors.j
 import { ConcurrentModificationError } from '../errors/store-errors.js';
 import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
+import type { ActionRecord, ActionStore } from '../ports/action-store.js';
 import type { CreateJobResult, JobPage, JobStore, ListJobsOptions } from '../ports/job-store.js';
 import { JOB_RECORD_SCHEMA_VERSION, type JobRecord, type JobRef } from './job-record.js';
 import { JobSpecSchema, type JobSpec } from './job-spec.js';
@@ -37,6 +38,12 @@ export interface TransitionOptions extends JobRef {
    * shares the store's database. They are published only if the transition is written.
    */
   readonly events?: readonly RuntimeEventInput[] | undefined;
+  /**
+   * Actions created with the transition (a pause's requests), in the same write where the
+   * action store shares transactions with the job store: they exist only if the transition is
+   * written.
+   */
+  readonly actions?: { readonly store: ActionStore; readonly records: readonly ActionRecord[] } | undefined;
 }
 
 /**
@@ -221,7 +228,9 @@ export class JobManager {
       const published = { ...event(next, job.status), jobId: next.id, scopeId: next.scopeId, sessionId: next.sessionId, traceId: traceOf(next), at: now } as JobEventInput;
       try {
         // The event goes with the write: stored in the same transaction where the bus shares the store's database.
-        return this.#events ? (await this.#store.updateWithEvents(next, { bus: this.#events, events: [...(options.events ?? []), published] })).job : await this.#store.update(next);
+        const outbox = this.#events ? { bus: this.#events, events: [...(options.events ?? []), published] } : undefined;
+        if (options.actions && options.actions.records.length > 0) return (await options.actions.store.createWithJobUpdate(options.actions.records, { store: this.#store, job: next, outbox })).job;
+        return outbox ? (await this.#store.updateWithEvents(next, outbox)).job : await this.#store.update(next);
       } catch (error) {
         // A held record that went stale is read again once, whatever `expectedVersion` says.
         const retry = (fromHeld || options.expectedVersion === undefined) && attempt < this.#maxRetries;

@@ -17,6 +17,7 @@ import { ActionExpiredError } from '../errors/action-errors.js';
 import type { ActionManager } from '../actions/action-manager.js';
 import type { ExecutionContext } from '../context/execution-context.js';
 import type { RuntimeEventType } from '../events/runtime-event-type.js';
+import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { JobRecord } from '../jobs/job-record.js';
 import type { JsonObject, JsonValue } from '../jobs/json-value.js';
 import type { JournalStepKind } from '../journal/journal-entry.js';
@@ -53,6 +54,15 @@ export interface ActionOutcome {
   resolvedBy: string | undefined;
 }
 
+/** A request for a person made by a run, stored with the job's pause. */
+export interface PendingAction {
+  readonly action: ActionRecord;
+  readonly resumeToken: string;
+  readonly stepKey: string;
+  /** Its `action.required` event, published with the pause. */
+  readonly event: RuntimeEventInput;
+}
+
 /** What the kernel gives a job's code while it runs. */
 export interface JobContextInit {
   job: JobRecord;
@@ -69,6 +79,11 @@ export interface JobContextInit {
   onActionRequired: (info: { actionId: string; resumeToken: string; jobId: string; stepKey: string }) => void;
   /** Partial model output of steps in flight, by step id (read on interruption). */
   partials: Map<string, string>;
+  /**
+   * Requests made by this run, not stored yet: the runner stores them with the job's pause (one
+   * write where the stores share transactions), then hands out their tokens.
+   */
+  pausing?: PendingAction[] | undefined;
   /** The job's actions (the runner may know them already: none for a new job, prefetched on resume). Default: read. */
   jobActions?: (() => Promise<readonly ActionRecord[]>) | undefined;
 }
@@ -260,8 +275,18 @@ export class JobContext {
     const existing = (await (this.init.jobActions?.() ?? this.init.actions.listByJob({ scopeId: this.scopeId, jobId: this.jobId }))).filter((a) => a.stepKey === key);
     const current = existing.find((a) => a.status === 'pending') ?? existing.find((a) => a.status !== 'escalated') ?? existing[0];
     if (current === undefined) {
-      const { action, resumeToken } = await this.init.actions.requireAction({ ...spec, stepKey: key }, this.executionContext);
-      this.emit('action.required', { actionId: action.id, actionType: action.type, principalIds: action.approvers.length ? action.approvers : undefined, expiresAt: action.expiresAt, stepKey: key, details: { title: action.title } });
+      const required = { ...spec, stepKey: key };
+      const announce = (action: ActionRecord) =>
+        this.init.events.build('action.required', { actionId: action.id, actionType: action.type, principalIds: action.approvers.length ? action.approvers : undefined, expiresAt: action.expiresAt, stepKey: key, details: { title: action.title } });
+      if (this.init.pausing) {
+        // Stored with the job's pause; its token goes out once that write is done.
+        const { action, resumeToken } = this.init.actions.prepareAction(required, this.executionContext);
+        this.init.pausing.push({ action, resumeToken, stepKey: key, event: announce(action) });
+        throw SUSPEND;
+      }
+      const { action, resumeToken } = await this.init.actions.requireAction(required, this.executionContext);
+      const event = announce(action);
+      this.emit(event.type, event.data as never);
       this.init.onActionRequired({ actionId: action.id, resumeToken, jobId: this.jobId, stepKey: key });
       throw SUSPEND;
     }

@@ -10,7 +10,7 @@ import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JournalStore } from '../ports/journal-store.js';
 import { EventEmitterChain } from './event-chain.js';
-import { JobContext } from './job-context.js';
+import { JobContext, type PendingAction } from './job-context.js';
 import type { ModelGate } from './model-gate.js';
 import { StopSignal, SUSPEND, type PreviousContext, type StopReason } from './run-control.js';
 import { StepJournal } from './step-journal.js';
@@ -161,6 +161,7 @@ async function runLoop(
 
     for (let attempt = 1; ; attempt++) {
       const first = attempt === 1;
+      const pausing: PendingAction[] = [];
       const journal = fresh && first ? StepJournal.empty(deps.journal, ref, leaseEpoch, events) : first && loaded ? await loaded : await StepJournal.load(deps.journal, ref, leaseEpoch, events);
       let jobActions: (() => Promise<readonly ActionRecord[]>) | undefined;
       if (fresh && first) jobActions = () => Promise.resolve([]);
@@ -187,6 +188,7 @@ async function runLoop(
         onActionRequired: deps.onActionRequired,
         partials,
         jobActions,
+        pausing,
       });
       try {
         const output = await workflow(ctx, job.input);
@@ -199,7 +201,21 @@ async function runLoop(
         await journal.flush().catch(() => undefined);
         journal.close();
         if (error === SUSPEND) {
-          const waiting = await withQueuedEvents(events, (carried) => deps.jobs.markWaiting({ ...ref, reason: 'waiting for an action', events: carried }));
+          // The requests made by this run are stored with the pause (their events before
+          // job.waiting). Their tokens go out as the pause is written, so that whoever relays
+          // them (a stream of the job's events) has them when the action.required event comes.
+          const requested = pausing.splice(0);
+          for (const p of requested) deps.onActionRequired({ actionId: p.action.id, resumeToken: p.resumeToken, jobId: job.id, stepKey: p.stepKey });
+          const waiting = await withQueuedEvents(events, (carried) =>
+            deps.jobs.markWaiting({
+              ...ref,
+              reason: 'waiting for an action',
+              actionId: requested.length === 1 ? requested[0]!.action.id : undefined,
+              events: [...(carried ?? []), ...requested.map((p) => p.event)],
+              actions: requested.length > 0 ? { store: deps.actions.actionStore, records: requested.map((p) => p.action) } : undefined,
+            }),
+          );
+          for (const p of requested) deps.actions.announce(p.action);
           return { status: 'waiting_for_action', job: waiting };
         }
         if (BatonError.isInstance(error) && error.code === 'lease_lost') throw error;

@@ -63,7 +63,12 @@ export interface RuntimeKernelOptions {
   sessionStrategy?: InterruptionStrategy;
   /** Names this process in job history (`started on <hostId>`); default `host-<pid>`. */
   hostId?: string;
-  /** Receives the resume token of every action a job creates (it is not stored, only its hash). */
+  /**
+   * Receives the resume token of every action a job creates (it is not stored, only its hash),
+   * as the job's pause is written: the token answers the action once that write is done, a
+   * moment later (until then it is an `InvalidResumeTokenError`, and it never works if the pause
+   * fails, e.g. the job was cancelled meanwhile).
+   */
   onActionRequired?: (info: { actionId: string; resumeToken: string; jobId: string; stepKey: string }) => void;
   /** Errors in the background (an event that could not be published, a run that crashed). */
   onError?: (error: unknown) => void;

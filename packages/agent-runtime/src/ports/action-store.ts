@@ -1,5 +1,10 @@
 import { z } from 'zod';
+import { BatonError } from '@baton/llm-client';
 import { CorruptActionRecordError } from '../errors/action-errors.js';
+import type { RuntimeEvent } from '../events/runtime-event.js';
+import type { JobRecord } from '../jobs/job-record.js';
+import type { EventOutbox } from './event-bus.js';
+import type { JobStore } from './job-store.js';
 
 /** Version of the stored `ActionRecord` shape. Bumped, with an upgrade path, when it changes. */
 export const ACTION_RECORD_SCHEMA_VERSION = 1;
@@ -145,6 +150,27 @@ export abstract class ActionStore {
    * every scope unless `scopeId` is given (the expiry sweeper is a system task).
    */
   abstract listExpired(query: { now: number; scopeId?: string; limit?: number }): Promise<ActionRecord[]>;
+
+  /**
+   * Stores new actions together with their job's change (a pause: the requests and the job
+   * waiting for them): where this store shares transactions with `update.store` (and its bus),
+   * both are one write — the actions exist only if the job's compare-and-set matched. The
+   * default creates the actions, then writes the job (`updateWithEvents` when there is an outbox).
+   * Fails as `create` and `JobStore.update` do.
+   */
+  async createWithJobUpdate(actions: readonly ActionRecord[], update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined }): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
+    for (const action of actions) {
+      try {
+        await this.create(action);
+      } catch (error) {
+        // Created by an earlier attempt of the same write (its job update lost a race): keep it.
+        const existing = BatonError.isInstance(error) && error.code === 'duplicate_action' ? await this.get({ scopeId: action.scopeId, actionId: action.id }) : undefined;
+        if (existing?.tokenHash !== action.tokenHash) throw error;
+      }
+    }
+    if (update.outbox) return update.store.updateWithEvents(update.job, update.outbox);
+    return { job: await update.store.update(update.job), events: [] };
+  }
 
   /** Releases connections; the default does nothing. */
   async close(): Promise<void> {}

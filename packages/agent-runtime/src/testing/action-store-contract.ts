@@ -1,6 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
+import type { RuntimeEventInput } from '../events/runtime-event.js';
+import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
 import type { ActionRecord, ActionStore } from '../ports/action-store.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { JobStore } from '../ports/job-store.js';
+import { makeTestJobRecord } from './job-store-contract.js';
 
 export interface ActionStoreContractInit {
   store: ActionStore;
@@ -11,6 +17,12 @@ export interface ActionStoreContractInit {
    * version this runtime does not know (`unknown_version`). Omit it to skip those tests.
    */
   corrupt?: (target: { scopeId: string; actionId: string }, mode: 'malformed' | 'unknown_version') => Promise<void>;
+  /**
+   * The job store (and bus) for `createWithJobUpdate`: a durable store's own, to test the
+   * write in one transaction. Default: in memory. `atomic` says whether a refused job update
+   * must leave no action behind (true where the store shares transactions with the job store).
+   */
+  jobs?: { store: JobStore; bus: EventBus; atomic: boolean } | undefined;
 }
 
 /** A valid pending action record, for stores' tests. */
@@ -189,6 +201,39 @@ export function describeActionStoreContract(init: () => Promise<ActionStoreContr
       const error = await store.get({ scopeId: record.scopeId, actionId: record.id }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'corrupt_action_record', actionId: record.id });
       expect(String((error as Error).message)).toMatch(/schema version/);
+    });
+
+    describe('createWithJobUpdate', () => {
+      const setup = async () => {
+        const jobs = ctx.jobs ?? { store: new InMemoryJobStore(), bus: new InMemoryEventBus(), atomic: false };
+        const scopeId = `scope_${randomUUID()}`;
+        const { job } = await jobs.store.create(makeTestJobRecord({ scopeId, status: 'running' }));
+        const actions = [sampleActionRecord({ scopeId, jobId: job.id, stepKey: `${job.id}:1` }), sampleActionRecord({ scopeId, jobId: job.id, stepKey: `${job.id}:2` })];
+        const events = (type: 'job.waiting'): RuntimeEventInput[] => [{ type, jobId: job.id, scopeId, data: { from: 'running' } } as RuntimeEventInput];
+        return { jobs, job, actions, events, scopeId };
+      };
+
+      it('stores the actions and the job change, and publishes the events', async () => {
+        const { jobs, job, actions, events, scopeId } = await setup();
+        const result = await store.createWithJobUpdate(actions, { store: jobs.store, job: { ...job, status: 'waiting_for_action' }, outbox: { bus: jobs.bus, events: events('job.waiting') } });
+        expect(result.job).toMatchObject({ status: 'waiting_for_action', version: 2 });
+        expect(result.events.map((e) => e.type)).toEqual(['job.waiting']);
+        expect((await store.listByJob({ scopeId, jobId: job.id })).map((a) => a.id).sort()).toEqual(actions.map((a) => a.id).sort());
+        expect((await jobs.store.get({ scopeId, jobId: job.id }))?.status).toBe('waiting_for_action');
+      });
+
+      it('a job update that lost its race fails as update does, publishes nothing, and the same call can be made again', async () => {
+        const { jobs, job, actions, events, scopeId } = await setup();
+        await jobs.store.update({ ...job, metadata: { touched: true } });
+        const stale = store.createWithJobUpdate(actions, { store: jobs.store, job: { ...job, status: 'waiting_for_action' }, outbox: { bus: jobs.bus, events: events('job.waiting') } });
+        await expect(stale).rejects.toMatchObject({ code: 'concurrent_modification' });
+        expect(await jobs.bus.replay({ scopeId, jobId: job.id })).toEqual([]);
+        if (ctx.jobs?.atomic) expect(await store.listByJob({ scopeId, jobId: job.id })).toEqual([]);
+        const fresh = (await jobs.store.get({ scopeId, jobId: job.id }))!;
+        const again = await store.createWithJobUpdate(actions, { store: jobs.store, job: { ...fresh, status: 'waiting_for_action' } });
+        expect(again.job).toMatchObject({ status: 'waiting_for_action', version: 3 });
+        expect(await store.listByJob({ scopeId, jobId: job.id })).toHaveLength(2);
+      });
     });
   });
 }

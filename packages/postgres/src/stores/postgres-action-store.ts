@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@baton/llm-client';
-import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult } from '@baton/agent-runtime';
+import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EventOutbox, type JobRecord, type JobStore, type RuntimeEvent } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { sqlState } from '../sql/driver-errors.js';
@@ -7,6 +7,8 @@ import { msToTs } from '../sql/tables.js';
 import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
+import { outboxStoreDatabase, sameDatabase } from '../events/event-outbox.js';
+import { PostgresJobStore } from './postgres-job-store.js';
 
 const DEFAULT_LIMIT = 100;
 
@@ -50,6 +52,38 @@ export class PostgresActionStore extends ActionStore {
       if (sqlState(error) === '23505') throw new DuplicateActionError(r.id);
       throw mapValueError(error, 'record');
     }
+  }
+
+  /**
+   * With a `PostgresJobStore` on the same database: one statement inserts the actions only when
+   * the job's compare-and-set matched, and stores the outbox's events with them (a pause is one
+   * write). Otherwise: create, then update.
+   */
+  override async createWithJobUpdate(actions: readonly ActionRecord[], update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined }): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
+    const jobs = update.store;
+    const database = jobs instanceof PostgresJobStore ? outboxStoreDatabase(jobs) : undefined;
+    if (!(jobs instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database) || actions.length === 0) {
+      return super.createWithJobUpdate(actions, update);
+    }
+    const records = actions.map((record, i) => {
+      const r = validateInput(ActionRecordSchema, record, `actions[${i}]`);
+      if (r.version !== 1) throw new InvalidArgumentError(`actions[${i}].version`, 'a new action starts at version 1');
+      return r;
+    });
+    const t = this.ctx.tables;
+    const ids = records.map((r) => r.id).join(', ');
+    return jobs.updateWithGatedWrite(update.job, update.outbox, {
+      ctes: (first) => `a AS (
+        INSERT INTO ${t.actions} (id, scope_id, job_id, status, token_hash, version, created_at, expires_at, record)
+        SELECT x.r->>'id', x.r->>'scopeId', x.r->>'jobId', x.r->>'status', x.r->>'tokenHash', 1,
+               ${msToTs(`(x.r->>'createdAt')::numeric::int8`)}, ${msToTs(`(x.r->>'expiresAt')::numeric::int8`)}, x.r
+          FROM j, jsonb_array_elements($${first}::jsonb) AS x(r)
+        RETURNING 1
+      )`,
+      params: [jsonParam(records)],
+      argument: 'actions',
+      mapError: (error) => (sqlState(error) === '23505' ? new DuplicateActionError(ids) : undefined),
+    });
   }
 
   async get(query: { scopeId: string; actionId: string }): Promise<ActionRecord | undefined> {

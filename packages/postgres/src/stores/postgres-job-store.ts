@@ -9,6 +9,7 @@ import {
   JobRecordSchema,
   JobStore,
   parseJobRecord,
+  publishOutbox,
   type CreateJobResult,
   type EventOutbox,
   type JobPage,
@@ -148,6 +149,37 @@ export class PostgresJobStore extends JobStore {
     throw await this.notUpdated(job, record, expected);
   }
 
+  /**
+   * Internal to this package: the compare-and-set update as CTE `j`, another store's `gated`
+   * write (CTEs reading `j`, so they happen only when the update did) and the outbox's events,
+   * in one statement (`PostgresActionStore.createWithJobUpdate`: a pause's requests with the job
+   * waiting for them). Fails as `update` does, having written nothing.
+   */
+  async updateWithGatedWrite(job: JobRecord, outbox: EventOutbox | undefined, gated: GatedWrite): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
+    const { record, expected } = prepareUpdate(job);
+    const params = updateParams(record, expected);
+    const gatedSql = gated.ctes(params.length + 1);
+    const writer = outboxWriterFor(this, outbox);
+    const prepared = writer?.prepare(outbox!.events);
+    if (writer && prepared) {
+      const events = eventBatchSql(this.ctx.tables, params.length + gated.params.length + 1, 'j');
+      const text = `WITH j AS (${updateSql(this.ctx.tables)} RETURNING 1), ${gatedSql}, ${events.ctes} ${events.select}`;
+      const stored = await this.writeWithEvents(writer, prepared, text, [...params, ...gated.params], gated.argument, gated.mapError);
+      if (stored !== undefined) return { job: record, events: stored };
+      throw await this.notUpdated(job, record, expected);
+    }
+    const sql = await this.ctx.sql();
+    let updated: number;
+    try {
+      const text = `WITH j AS (${updateSql(this.ctx.tables)} RETURNING 1), ${gatedSql} SELECT count(*)::int AS n FROM j`;
+      updated = Number((await sql.query<{ n: number }>(text, [...params, ...gated.params], { prepare: true })).rows[0]?.n ?? 0);
+    } catch (error) {
+      throw gated.mapError?.(error) ?? mapValueError(error, params.some(hasNul) ? 'job' : gated.argument);
+    }
+    if (updated !== 1) throw await this.notUpdated(job, record, expected);
+    return { job: record, events: await publishOutbox(outbox) };
+  }
+
   override async list(options: ListJobsOptions): Promise<JobPage> {
     const limit = limitOf(options.limit, JOB_STORE_DEFAULT_PAGE_SIZE, JOB_STORE_MAX_PAGE_SIZE);
     if (typeof options.scopeId !== 'string' || options.scopeId === '') throw new InvalidArgumentError('scopeId', 'required');
@@ -177,14 +209,14 @@ export class PostgresJobStore extends JobStore {
    * Runs a `withEvents` statement (the write's `params`, then the events') in the events' job
    * order. The stored events, or `undefined` when the write did not happen.
    */
-  private async writeWithEvents(writer: EventOutboxWriter, prepared: PreparedEvents, text: string, params: unknown[], argument: string): Promise<RuntimeEvent[] | undefined> {
+  private async writeWithEvents(writer: EventOutboxWriter, prepared: PreparedEvents, text: string, params: unknown[], argument: string, mapError?: (error: unknown) => Error | undefined): Promise<RuntimeEvent[] | undefined> {
     return writer.write(prepared, async () => {
       const sql = await this.ctx.sql();
       let rows: Array<{ seq: string }>;
       try {
         rows = (await sql.query<{ seq: string }>(text, [...params, ...prepared.params], { prepare: true })).rows;
       } catch (error) {
-        throw mapValueError(error, params.some(hasNul) ? argument : 'event');
+        throw mapError?.(error) ?? mapValueError(error, params.some(hasNul) ? argument : 'event');
       }
       return rows.length === 0 ? undefined : rows.map((row) => num(row.seq));
     });
@@ -221,6 +253,17 @@ export class PostgresJobStore extends JobStore {
     );
     return rows[0] ? load(rows[0]) : undefined;
   }
+}
+
+/** Another store's write that happens only with a job update (see `updateWithGatedWrite`). */
+export interface GatedWrite {
+  /** CTEs (`name AS (…)`, comma-separated) that select `FROM j`; their parameters start at `$first`. */
+  ctes(first: number): string;
+  readonly params: readonly unknown[];
+  /** The argument named by a value the database refuses. */
+  readonly argument: string;
+  /** Maps the store's own errors (a duplicate key); `undefined` for the default mapping. */
+  mapError?: ((error: unknown) => Error | undefined) | undefined;
 }
 
 /** Validates a new job (`InvalidArgumentError`). */

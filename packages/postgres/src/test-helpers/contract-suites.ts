@@ -109,6 +109,8 @@ export function describeAllContracts(backend: TestBackend): void {
         backend,
         (database) => new PostgresActionStore({ database }),
         (database) => ({
+          // The pause in one statement: actions with the job's update and its events.
+          jobs: { store: new PostgresJobStore({ database }), bus: new PostgresEventBus({ database }), atomic: true },
           corrupt: async ({ actionId }: { actionId: string }, mode: 'malformed' | 'unknown_version') => {
             const raw = mode === 'malformed' ? { schemaVersion: 1, id: actionId, status: 'maybe' } : { schemaVersion: 99, id: actionId };
             await database.client.query(`UPDATE ${database.tables.actions} SET record = $2::jsonb WHERE id = $1`, [actionId, JSON.stringify(raw)]);
