@@ -112,8 +112,33 @@ describe('kernel steps on PGlite: one statement per step', () => {
     expect(actions).toHaveLength(1);
     const types = (await stores.events.replay({ jobId, scopeId: scope.scopeId })).map((e) => e.type);
     expect(types.slice(-2)).toEqual(['action.required', 'job.waiting']);
-    const { handle } = await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'boss' });
-    expect((await handle!.result()).output).toBe('resolved');
+    const resumed = await client.during(async () => {
+      const { handle } = await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'boss' });
+      expect((await handle!.result()).output).toBe('resolved');
+    });
+    // The answer (read by token, compare-and-set, wake-up signal), the job read, its resume with
+    // action.resolved while the journal and actions are read, the two steps, the completion.
+    expect(resumed).toHaveLength(10);
+    expect((await stores.events.replay({ jobId, scopeId: scope.scopeId })).map((e) => e.type).slice(-5)).toEqual(['action.resolved', 'job.resumed', 'step.started', 'step.completed', 'job.completed']);
+    await kernel.close();
+  });
+
+  it('events kept for the next run (emitOnResume) are published when it resumes', async () => {
+    const remind: Workflow = async (ctx) => {
+      await ctx.emitOnResume('checkpoint.saved', { seq: 0, key: 'before-approval' });
+      await ctx.waitForAction({ type: 'approval', title: 'Go?' });
+      return 'done';
+    };
+    let token = '';
+    const kernel = RuntimeKernel.create({ stores, workflows: { remind }, onActionRequired: (info) => (token = info.resumeToken) });
+    const handle = await kernel.execute({ ...scope, workflow: 'remind', input: null });
+    await handle.settled();
+    expect((await stores.journal.load({ jobId: handle.jobId, scopeId: scope.scopeId })).hasDeferredEvents).toBe(true);
+    const { handle: resumed } = await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'boss' });
+    expect((await resumed!.result()).output).toBe('done');
+    const types = (await stores.events.replay({ jobId: handle.jobId, scopeId: scope.scopeId })).map((e) => e.type);
+    expect(types.slice(types.indexOf('job.resumed'))).toEqual(['job.resumed', 'checkpoint.saved', 'job.completed']);
+    expect((await stores.journal.load({ jobId: handle.jobId, scopeId: scope.scopeId })).hasDeferredEvents).toBe(false);
     await kernel.close();
   });
 });

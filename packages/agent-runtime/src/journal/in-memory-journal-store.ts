@@ -4,7 +4,7 @@ import { RUNTIME_EVENT_TYPES } from '../events/runtime-event-type.js';
 import type { JobRef } from '../jobs/job-record.js';
 import { toFrozenJson, toFrozenJsonObject, type JsonObject, type JsonValue } from '../jobs/json-value.js';
 import type { SerializedError } from '../jobs/serialized-error.js';
-import { JournalStore, type AppendJournalOptions, type FencedWrite, type JournalHead } from '../ports/journal-store.js';
+import { JournalStore, type AppendJournalOptions, type FencedWrite, type JournalHead, type JournalLoad } from '../ports/journal-store.js';
 import { JOURNAL_STEP_KINDS, parseJournalEntry, stepKey, type JournalEntry, type JournalEntryInput } from './journal-entry.js';
 import type { DeferredEvent, DeferredEventInput, SharedLogRecord } from './journal-records.js';
 
@@ -143,6 +143,11 @@ export class InMemoryJournalStore extends JournalStore {
     for (const e of inputs) {
       journal.deferred.push(Object.freeze<DeferredEvent>({ schemaVersion: 1, jobId: journal.jobId, scopeId: journal.scopeId, type: e.type, data: e.data, createdAt }));
     }
+  }
+
+  override async load(ref: JobRef): Promise<JournalLoad> {
+    const [entries, head] = await Promise.all([this.list(ref), this.head(ref)]);
+    return { entries, head, hasDeferredEvents: (this.#get(ref)?.deferred.length ?? 0) > 0 };
   }
 
   override async takeDeferredEvents(options: JobRef & FencedWrite): Promise<readonly DeferredEvent[]> {

@@ -25,7 +25,7 @@ import type { JournalStore } from '../ports/journal-store.js';
 import type { RuntimeEventDataMap } from '../events/runtime-event-data.js';
 import { journalMiddleware } from './journal-middleware.js';
 import type { EventEmitterChain } from './event-chain.js';
-import type { StepJournal } from './step-journal.js';
+import { hashInput, type StepJournal } from './step-journal.js';
 import { SUSPEND, type PreviousContext } from './run-control.js';
 import type { ModelGate } from './model-gate.js';
 
@@ -149,6 +149,9 @@ export class JobContext {
   stepKey(stepId: string): string {
     return `${this.jobId}:${stepId}`;
   }
+
+  /** `emitOnResume` calls made by this run, by event digest (shared with scoped views). */
+  private readonly resumeEventCalls = new Map<string, number>();
 
   /** Allocates the next top-level step id. */
   private allocate(): string {
@@ -322,9 +325,22 @@ export class JobContext {
     await this.init.journalStore.appendSharedLog({ scopeId: this.scopeId, jobId: this.jobId, entries, leaseEpoch: this.init.leaseEpoch });
   }
 
-  /** Stores an event to publish when the job next resumes (e.g. "approval received"). */
+  /**
+   * Stores an event to publish when the job next resumes (e.g. "approval received"). Once
+   * across runs: the call is journaled (step id `onResume.<digest of the event>.<n>`, outside
+   * the numbering of the job's steps, the same whichever concurrent branch gets there first),
+   * so a resumed run that passes it again does not store it twice.
+   */
   async emitOnResume<K extends RuntimeEventType>(type: K, data: RuntimeEventDataMap[K] & JsonObject): Promise<void> {
+    const digest = hashInput({ type, data }).slice(0, 16);
+    const n = this.resumeEventCalls.get(digest) ?? 0;
+    this.resumeEventCalls.set(digest, n + 1);
+    const stepId = `onResume.${digest}.${n}`;
+    if (this.init.journal.lookup(stepId, 'custom', 'emitOnResume') !== undefined) return;
+    this.throwIfStopped();
+    const startedAt = this.init.now();
     await this.init.journalStore.addDeferredEvents({ scopeId: this.scopeId, jobId: this.jobId, events: [{ type, data }], leaseEpoch: this.init.leaseEpoch });
+    await this.init.journal.record({ stepId, kind: 'custom', name: 'emitOnResume', startedAt, durationMs: this.init.now() - startedAt, output: { type } });
   }
 
   /** Publishes an event of this job (in order with the job's other events). */

@@ -8,7 +8,7 @@ import type { JobRecord } from '../jobs/job-record.js';
 import type { JsonValue } from '../jobs/json-value.js';
 import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { JournalStore } from '../ports/journal-store.js';
+import type { JournalLoad, JournalStore } from '../ports/journal-store.js';
 import { EventEmitterChain } from './event-chain.js';
 import { JobContext, type PendingAction } from './job-context.js';
 import type { ModelGate } from './model-gate.js';
@@ -108,6 +108,15 @@ async function runLoop(
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
   const leaseEpoch = lease?.epoch;
   let job: JobRecord;
+  // A queued or waiting job has no run writing to it: its journal (and, resumed, its actions)
+  // can be read while the transition is written. A takeover reads after fencing; a job created
+  // here a moment ago has nothing to read.
+  let early: { loaded: Promise<JournalLoad>; actions: Promise<readonly ActionRecord[]> | undefined } | undefined;
+  if (!fresh && mode !== 'takeover') {
+    early = { loaded: deps.journal.load(ref), actions: mode === 'resume' ? deps.actions.listByJob(ref) : undefined };
+    early.loaded.catch(() => undefined);
+    early.actions?.catch(() => undefined);
+  }
   try {
     // Only a takeover can find an earlier run still writing (a worker that stalled past its
     // lease): raise the journal's fence first, so that its late writes are refused. A queued
@@ -140,19 +149,15 @@ async function runLoop(
   const lingerMs = deps.events.sharesTransactionsWith(deps.journal) ? EVENT_LINGER_MS : 0;
   const events = new EventEmitterChain(deps.events, { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, traceId: traceOf(job) }, deps.onError, { lingerMs });
   try {
-    // A job created here a moment ago has no journal, deferred events or actions yet: nothing to
-    // read. Otherwise the three are read at once (a resumed job will look its action up).
-    let loaded: Promise<StepJournal> | undefined;
-    let actionsOnResume: Promise<readonly ActionRecord[]> | undefined;
+    let loaded: JournalLoad | undefined;
+    const actionsOnResume = early?.actions;
     if (!fresh) {
-      loaded = StepJournal.load(deps.journal, ref, leaseEpoch, events);
-      loaded.catch(() => undefined);
-      if (mode === 'resume') {
-        actionsOnResume = deps.actions.listByJob(ref);
-        actionsOnResume.catch(() => undefined);
+      loaded = await (early?.loaded ?? deps.journal.load(ref));
+      // Events stored by the previous run for this one (`emitOnResume`), unless the store says there are none.
+      if (loaded.hasDeferredEvents !== false) {
+        const deferred = await deps.journal.takeDeferredEvents({ ...ref, leaseEpoch });
+        for (const d of deferred) events.emit(d.type, d.data as never);
       }
-      const deferred = await deps.journal.takeDeferredEvents({ ...ref, leaseEpoch });
-      for (const d of deferred) events.emit(d.type, d.data as never);
     }
 
     const workflow = deps.resolveWorkflow(job);
@@ -162,7 +167,12 @@ async function runLoop(
     for (let attempt = 1; ; attempt++) {
       const first = attempt === 1;
       const pausing: PendingAction[] = [];
-      const journal = fresh && first ? StepJournal.empty(deps.journal, ref, leaseEpoch, events) : first && loaded ? await loaded : await StepJournal.load(deps.journal, ref, leaseEpoch, events);
+      const journal =
+        fresh && first
+          ? StepJournal.empty(deps.journal, ref, leaseEpoch, events)
+          : first && loaded
+            ? StepJournal.from(deps.journal, ref, loaded, leaseEpoch, events)
+            : await StepJournal.load(deps.journal, ref, leaseEpoch, events);
       let jobActions: (() => Promise<readonly ActionRecord[]>) | undefined;
       if (fresh && first) jobActions = () => Promise.resolve([]);
       else if (first && actionsOnResume) {

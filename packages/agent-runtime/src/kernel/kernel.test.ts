@@ -328,4 +328,23 @@ describe('RuntimeKernel: shared data, shared log and deferred events', () => {
     const log = await s.journal.listSharedLog({ jobId: handle.jobId, scopeId: 'tenant-a' });
     expect(log.map((r) => r.value)).toEqual([{ note: 'prepared' }]);
   });
+
+  it('an emitOnResume outside a step is stored once, however many times the job resumes past it', async () => {
+    const s = stores();
+    const tokens: string[] = [];
+    const workflow = async (ctx: import('./job-context.js').JobContext) => {
+      await ctx.emitOnResume('checkpoint.saved', { seq: 0, key: 'first-approval' });
+      await ctx.waitForAction({ type: 'approval', title: 'One?' });
+      await ctx.waitForAction({ type: 'approval', title: 'Two?' });
+      return 'done';
+    };
+    const kernel = RuntimeKernel.create({ stores: s, workflows: { w: workflow }, onActionRequired: (x) => tokens.push(x.resumeToken) });
+    const handle = await kernel.execute({ ...scope, workflow: 'w', input: null });
+    await handle.settled();
+    await (await kernel.resume(tokens[0]!, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' })).handle!.settled();
+    await (await kernel.resume(tokens[1]!, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' })).handle!.result();
+    const events = await s.events.replay({ jobId: handle.jobId, scopeId: 'tenant-a' });
+    expect(events.filter((e) => e.type === 'checkpoint.saved')).toHaveLength(1);
+    expect((await s.journal.load({ jobId: handle.jobId, scopeId: 'tenant-a' })).hasDeferredEvents).toBe(false);
+  });
 });

@@ -6,7 +6,7 @@ import { toFrozenJson, type JsonValue } from '../jobs/json-value.js';
 import { serializeError, type SerializedError } from '../jobs/serialized-error.js';
 import type { JournalEntry, JournalStepKind } from '../journal/journal-entry.js';
 import type { RuntimeEventInput } from '../events/runtime-event.js';
-import type { JournalStore } from '../ports/journal-store.js';
+import type { JournalLoad, JournalStore } from '../ports/journal-store.js';
 import type { EventEmitterChain } from './event-chain.js';
 
 /** What a replayed step found in the journal. */
@@ -58,8 +58,12 @@ export class StepJournal {
   }
 
   static async load(store: JournalStore, ref: JobRef, leaseEpoch?: number, events?: EventEmitterChain): Promise<StepJournal> {
-    const { entries, head } = await store.load(ref);
-    return new StepJournal(store, ref, entries, head.nextSeq, leaseEpoch, events);
+    return StepJournal.from(store, ref, await store.load(ref), leaseEpoch, events);
+  }
+
+  /** The journal of a run from what `JournalStore.load` read. */
+  static from(store: JournalStore, ref: JobRef, loaded: JournalLoad, leaseEpoch?: number, events?: EventEmitterChain): StepJournal {
+    return new StepJournal(store, ref, loaded.entries, loaded.head.nextSeq, leaseEpoch, events);
   }
 
   /** The journal of a job that has never run (just created here): nothing to read. */

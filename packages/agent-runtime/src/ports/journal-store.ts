@@ -30,6 +30,13 @@ export interface JournalHead {
   readonly leaseEpoch: number;
 }
 
+/** What `JournalStore.load` returns. */
+export interface JournalLoad {
+  readonly entries: readonly JournalEntry[];
+  readonly head: JournalHead;
+  readonly hasDeferredEvents?: boolean | undefined;
+}
+
 /**
  * A job's journal (its checkpoint: one entry per finished step), its shared data (key-value),
  * its shared log (append-only) and its deferred events. Every method is scoped: another
@@ -56,8 +63,12 @@ export abstract class JournalStore {
     return { entry: stored, events: await publishOutbox(outbox) };
   }
 
-  /** Every entry of the job and its head, as one run starts (durable stores read both at once). */
-  async load(ref: JobRef): Promise<{ entries: readonly JournalEntry[]; head: JournalHead }> {
+  /**
+   * Every entry of the job and its head, as one run starts (durable stores read both at once).
+   * `hasDeferredEvents: false` says no deferred events wait, so the run need not take them;
+   * absent, it is unknown.
+   */
+  async load(ref: JobRef): Promise<JournalLoad> {
     const [entries, head] = await Promise.all([this.list(ref), this.head(ref)]);
     return { entries, head };
   }

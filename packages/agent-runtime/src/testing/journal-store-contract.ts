@@ -294,13 +294,20 @@ export function describeJournalStoreContract(init: JournalStoreContractInit, opt
         expect(await store.list(ref)).toHaveLength(1);
       });
 
-      it('load returns every entry and the head', async () => {
-        expect(await store.load(ref)).toEqual({ entries: [], head: await store.head(ref) });
+      it('load returns every entry and the head, and never says no deferred events wait when some do', async () => {
+        const empty = await store.load(ref);
+        expect(empty.entries).toEqual([]);
+        expect(empty.head).toEqual(await store.head(ref));
+        expect(empty.hasDeferredEvents).not.toBe(true);
         await appendSteps(3);
         await store.fence({ ...ref, leaseEpoch: 4 });
         const loaded = await store.load(ref);
         expect(loaded.entries).toEqual(await store.list(ref));
         expect(loaded.head).toEqual({ nextSeq: 3, firstSeq: 0, leaseEpoch: 4 });
+        await store.addDeferredEvents({ ...ref, leaseEpoch: 4, events: [{ type: 'action.resolved', data: { actionId: 'a1' } }] });
+        expect((await store.load(ref)).hasDeferredEvents).not.toBe(false);
+        await store.takeDeferredEvents({ ...ref, leaseEpoch: 4 });
+        expect((await store.load(ref)).hasDeferredEvents).not.toBe(true);
       });
     });
 

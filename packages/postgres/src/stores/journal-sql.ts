@@ -46,7 +46,8 @@ export function journalSql(t: Tables) {
     head: `SELECT next_seq::text AS next_seq, first_seq::text AS first_seq, lease_epoch::text AS lease_epoch
       FROM ${t.journalHeads} WHERE scope_id = $1 AND job_id = $2`,
     /** The head (null columns when none) on every row, with the entries in seq order (one row with a null seq when none). */
-    load: `SELECT h.next_seq::text AS next_seq, h.first_seq::text AS first_seq, h.lease_epoch::text AS lease_epoch, je.seq::text AS seq, je.record::text AS record
+    load: `SELECT h.next_seq::text AS next_seq, h.first_seq::text AS first_seq, h.lease_epoch::text AS lease_epoch, je.seq::text AS seq, je.record::text AS record,
+        EXISTS (SELECT 1 FROM ${t.deferredEvents} AS d WHERE d.scope_id = $1 AND d.job_id = $2) AS has_deferred
       FROM (SELECT $1::text AS scope_id, $2::text AS job_id) AS k
       LEFT JOIN ${t.journalHeads} AS h ON h.scope_id = k.scope_id AND h.job_id = k.job_id
       LEFT JOIN ${t.journalEntries} AS je ON je.scope_id = k.scope_id AND je.job_id = k.job_id

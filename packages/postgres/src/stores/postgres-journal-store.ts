@@ -19,6 +19,7 @@ import {
   type JournalEntry,
   type JournalEntryInput,
   type JournalHead,
+  type JournalLoad,
   type JsonObject,
   type JsonValue,
   type EventOutbox,
@@ -121,15 +122,15 @@ export class PostgresJournalStore extends JournalStore {
   }
 
   /** The head and every entry, read by one statement (one snapshot). */
-  override async load(ref: JobRef): Promise<{ entries: readonly JournalEntry[]; head: JournalHead }> {
+  override async load(ref: JobRef): Promise<JournalLoad> {
     const db = await this.ctx.sql();
-    type Row = { next_seq: string | null; first_seq: string | null; lease_epoch: string | null; seq: string | null; record: string | null };
+    type Row = { next_seq: string | null; first_seq: string | null; lease_epoch: string | null; seq: string | null; record: string | null; has_deferred: boolean };
     const { rows } = await db.query<Row>(this.sql.load, [ref.scopeId, ref.jobId], { prepare: true });
     const first = rows[0];
     const head: JournalHead =
       first?.next_seq == null ? { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 } : { nextSeq: num(first.next_seq), firstSeq: num(first.first_seq), leaseEpoch: num(first.lease_epoch) };
     const entries = rows.filter((row) => row.seq !== null).map((row) => loadEntry(ref, num(row.seq), row.record ?? ''));
-    return { entries, head };
+    return { entries, head, hasDeferredEvents: first?.has_deferred === true };
   }
 
   override async list(options: JobRef & { fromSeq?: number | undefined; limit?: number | undefined }): Promise<readonly JournalEntry[]> {

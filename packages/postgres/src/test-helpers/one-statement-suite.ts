@@ -217,7 +217,7 @@ export function describeOneStatementWrites(backend: TestBackend): void {
       // JSONB refuses NUL: the whole statement fails, the entry included.
       await expect(journal.appendWithEvents(step(), { expectedSeq: 0 }, { bus, events: [delta('ok'), delta('nul \u0000')] })).rejects.toMatchObject({ code: 'invalid_argument', argument: 'event' });
       await expect(journal.appendWithEvents({ ...step(), output: { text: 'nul \u0000' } }, { expectedSeq: 0 }, { bus, events: [delta('ok')] })).rejects.toMatchObject({ code: 'invalid_argument', argument: 'entry' });
-      expect(await journal.load({ scopeId, jobId })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 } });
+      expect(await journal.load({ scopeId, jobId })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 }, hasDeferredEvents: false });
       expect(await bus.replay({ scopeId, jobId })).toEqual([]);
     });
 
@@ -265,8 +265,8 @@ export function describeOneStatementWrites(backend: TestBackend): void {
       // A head without entries (a fence alone), and another scope's view of the job.
       const fencedOnly = unique('job');
       await journal.fence({ scopeId, jobId: fencedOnly, leaseEpoch: 2 });
-      expect(await journal.load({ scopeId, jobId: fencedOnly })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 2 } });
-      expect(await journal.load({ scopeId: unique('scope'), jobId })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 } });
+      expect(await journal.load({ scopeId, jobId: fencedOnly })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 2 }, hasDeferredEvents: false });
+      expect(await journal.load({ scopeId: unique('scope'), jobId })).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 }, hasDeferredEvents: false });
     });
 
     describe('queue claims', () => {
