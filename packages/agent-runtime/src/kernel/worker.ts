@@ -131,7 +131,7 @@ export class Worker {
 
   private async launch(claim: ClaimedJob): Promise<void> {
     const lease: RunLease = { owner: claim.workerId, epoch: claim.epoch, expiresAt: claim.leaseExpiresAt };
-    const job = await this.host.loadJob(claim.jobId, claim.scopeId);
+    const job = claim.job?.id === claim.jobId && claim.job.scopeId === claim.scopeId ? claim.job : await this.host.loadJob(claim.jobId, claim.scopeId);
     if (!job || isTerminalJobStatus(job.status)) {
       await this.host.queue.ack(claim).catch((e: unknown) => this.host.onError(e));
       return;

@@ -1,5 +1,5 @@
 import type { JobPriority } from '../jobs/job-priority.js';
-import type { JobRef } from '../jobs/job-record.js';
+import type { JobRecord, JobRef } from '../jobs/job-record.js';
 
 export interface EnqueueOptions extends JobRef {
   /** Default `normal`. */
@@ -30,6 +30,11 @@ export interface ClaimedJob extends LeaseRef {
   readonly leaseExpiresAt: number;
   /** How many times the job has been claimed, this claim included. */
   readonly claims: number;
+  /**
+   * The job's record as the claim read it, when the queue lives with the job store (one read
+   * less for the worker); absent, the worker reads the job itself.
+   */
+  readonly job?: JobRecord | undefined;
 }
 
 /** A job that was claimed `maxClaims` times without being acked: poison, set aside. */

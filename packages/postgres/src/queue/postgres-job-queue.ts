@@ -5,12 +5,14 @@ import {
   JobQueue,
   LeaseLostError,
   jobPriorityRank,
+  parseJobRecord,
   type ClaimOptions,
   type ClaimResult,
   type ClaimedJob,
   type DeadLetteredJob,
   type EnqueueOptions,
   type JobPriority,
+  type JobRecord,
   type JobRef,
   type LeaseRef,
   type NackResult,
@@ -19,7 +21,7 @@ import {
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
-import { num } from '../sql/values.js';
+import { num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
 
@@ -170,13 +172,13 @@ export class PostgresJobQueue extends JobQueue {
 
   /** Claims without a per-scope limit in one statement (no dead-lettering: see `claimFast` in queue-sql). */
   private async claimFast(db: SqlExecutor, workerId: string, limit: number, leaseMs: number, now: number): Promise<{ jobs: ClaimedJob[]; swept: number; poison: boolean }> {
-    type Row = { scope_id: string | null; job_id: string | null; priority: JobPriority; claims: number; epoch_text: string; priority_rank: number; enqueued_ms: string; ord_text: string; swept: number; poison: boolean };
+    type Row = { scope_id: string | null; job_id: string | null; priority: JobPriority; claims: number; epoch_text: string; priority_rank: number; enqueued_ms: string; ord_text: string; job_record: string | null; swept: number; poison: boolean };
     const leaseExpiresAt = now + leaseMs;
     const { rows } = await db.query<Row>(this.sql.claimFast, [now, this.maxClaims, limit, workerId, leaseMs, leaseExpiresAt], { prepare: true });
     const leased = rows.filter((r) => r.job_id !== null && r.scope_id !== null);
     // Claim order: priority, then age (the statement's RETURNING has none).
     leased.sort((a, b) => a.priority_rank - b.priority_rank || num(a.enqueued_ms) - num(b.enqueued_ms) || compareBig(a.ord_text, b.ord_text));
-    const jobs = leased.map((r): ClaimedJob => ({ jobId: r.job_id!, scopeId: r.scope_id!, workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims }));
+    const jobs = leased.map((r): ClaimedJob => ({ jobId: r.job_id!, scopeId: r.scope_id!, workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims, job: jobOf(r) }));
     return { jobs, swept: rows[0]?.swept ?? 0, poison: rows[0]?.poison === true };
   }
 
@@ -294,4 +296,15 @@ function compareBig(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The claimed job's record read with the claim; a row that does not load is left for the worker to read (and report). */
+function jobOf(row: { scope_id: string | null; job_id: string | null; job_record: string | null }): JobRecord | undefined {
+  if (row.job_record === null || row.scope_id === null || row.job_id === null) return undefined;
+  try {
+    const job = parseJobRecord(parseJsonText(row.job_record), { scopeId: row.scope_id, jobId: row.job_id });
+    return job.id === row.job_id && job.scopeId === row.scope_id ? job : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -46,7 +46,8 @@ export function queueSql(t: Tables) {
      * The whole claim without a per-scope limit, in one statement: expired leases become ready
      * (claimable from the next claim on: this statement's snapshot predates them), then up to `$3`
      * ready jobs at `$1` below `$2` claims are leased to `$4` for `$5` ms until `$6`. One row per
-     * leased job, or one row of nulls; every row says how many leases expired (`swept`) and
+     * leased job (with its job's record, when the job store shares the schema), or one row of
+     * nulls; every row says how many leases expired (`swept`) and
      * whether a ready job reached `$2` claims (`poison`: the caller dead-letters it).
      */
     claimFast: `WITH sweep AS (
@@ -67,9 +68,10 @@ export function queueSql(t: Tables) {
           FROM c WHERE q.scope_id = c.scope_id AND q.job_id = c.job_id
         RETURNING q.scope_id, q.job_id, q.priority, q.claims, q.epoch::text AS epoch_text, q.priority_rank, ${tsToMs('q.enqueued_at')} AS enqueued_ms, q.ord::text AS ord_text
       )
-      SELECT l.*, (SELECT count(*)::int FROM sweep) AS swept,
+      SELECT l.*, jr.record::text AS job_record, (SELECT count(*)::int FROM sweep) AS swept,
              EXISTS (SELECT 1 FROM ${t.queue} AS p WHERE p.state = 'ready' AND p.available_at <= ${msToTs('$1')} AND p.claims >= $2::int4) AS poison
-        FROM (SELECT 1) AS one LEFT JOIN l ON true`,
+        FROM (SELECT 1) AS one LEFT JOIN l ON true
+        LEFT JOIN ${t.jobs} AS jr ON jr.scope_id = l.scope_id AND jr.id = l.job_id`,
     /** Ready jobs at `$1` that reached `$2` claims (at most 100, oldest first) become dead-lettered. */
     deadLetterPoison: `UPDATE ${t.queue} AS q SET state = 'dead_lettered', dead_lettered_at = ${msToTs('$1')},
         dead_letter_reason = 'claimed ' || q.claims || ' times without completing (maxClaims ' || $2::int4 || '); last: ' || coalesce(q.last_failure, 'unknown')

@@ -315,6 +315,18 @@ export function describeOneStatementWrites(backend: TestBackend): void {
         expect((await queue.get({ scopeId, jobId: `${jobId}-poison` }))?.state).toBe('dead_lettered');
       });
 
+      it('hands the claimed job\'s record over with the claim when the job store shares the schema', async () => {
+        const { job } = await jobs.create(makeTestJobRecord({ scopeId, id: jobId }));
+        await queue.enqueue({ scopeId, jobId });
+        await queue.enqueue({ scopeId, jobId: `${jobId}-no-record` });
+        let claimed: Awaited<ReturnType<PostgresJobQueue['claim']>> | undefined;
+        expect(await client.during(async () => void (claimed = await queue.claim({ workerId: 'w1', leaseMs: 10_000, limit: 2 })))).toHaveLength(1);
+        expect(claimed!.jobs.map((c) => [c.jobId, c.job])).toEqual([
+          [jobId, job],
+          [`${jobId}-no-record`, undefined],
+        ]);
+      });
+
       it('a lease that expired is claimed again by the same call that frees it', async () => {
         await queue.enqueue({ scopeId, jobId });
         const [first] = (await queue.claim({ workerId: 'w1', leaseMs: 1_000 })).jobs;
