@@ -347,4 +347,54 @@ describe('RuntimeKernel: shared data, shared log and deferred events', () => {
     expect(events.filter((e) => e.type === 'checkpoint.saved')).toHaveLength(1);
     expect((await s.journal.load({ jobId: handle.jobId, scopeId: 'tenant-a' })).hasDeferredEvents).toBe(false);
   });
+
+  it('an answer given as soon as the token is handed out resumes the job', async () => {
+    const s = stores();
+    const workflow = async (ctx: import('./job-context.js').JobContext) => {
+      const outcome = await ctx.waitForAction({ type: 'approval', title: 'Auto?' });
+      return outcome.status;
+    };
+    const errors: unknown[] = [];
+    const kernel: RuntimeKernel = RuntimeKernel.create({
+      stores: s,
+      workflows: { w: workflow },
+      onActionRequired: (x) => {
+        // A relay that answers at once: the token works once the pause is stored, a moment later.
+        const answer = (tries: number): void =>
+          void kernel.resume(x.resumeToken, { approved: true }, { scopeId: 'tenant-a', principalId: 'bot' }).catch((error: unknown) => {
+            if (tries > 0 && (error as { code?: string }).code === 'invalid_resume_token') setTimeout(() => answer(tries - 1), 1);
+            else errors.push(error);
+          });
+        answer(20);
+      },
+    });
+    const handle = await kernel.execute({ ...scope, workflow: 'w', input: null });
+    await expect(handle.result()).resolves.toMatchObject({ output: 'resolved' });
+    expect(errors).toEqual([]);
+  });
+
+  it('result() of a job waiting for a person waits quietly (no re-reading loop) and resolves when it ends', async () => {
+    const s = stores();
+    let token = '';
+    const workflow = async (ctx: import('./job-context.js').JobContext) => (await ctx.waitForAction({ type: 'approval', title: 'Later?' })).status;
+    const kernel = RuntimeKernel.create({ stores: s, workflows: { w: workflow }, onActionRequired: (x) => (token = x.resumeToken) });
+    const handle = await kernel.execute({ ...scope, workflow: 'w', input: null });
+    await handle.settled();
+    const get = s.jobs.get.bind(s.jobs);
+    let reads = 0;
+    s.jobs.get = (ref) => {
+      reads++;
+      return get(ref);
+    };
+    let done = false;
+    const result = handle.result().then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(done).toBe(false);
+    expect(reads).toBeLessThan(5);
+    await kernel.resume(token, { approved: true }, { scopeId: 'tenant-a', principalId: 'bob' });
+    await expect(result).resolves.toMatchObject({ output: 'resolved' });
+  });
 });

@@ -257,6 +257,9 @@ export class RuntimeKernel implements HandleHost {
   async resumeJob(jobId: string, scopeId: string, announce: readonly RuntimeEventInput[] = []): Promise<ExecutionHandle | undefined> {
     const job = await this.stores.jobs.get({ jobId, scopeId });
     if (job?.status === 'waiting_for_action' && !this.queue) {
+      // The run that paused it may still be winding down here (an answer that came at once).
+      const ending = this.active.get(job.id);
+      if (ending) await ending.done.catch(() => undefined);
       // The announcement (`action.resolved`) is written with the job's resume.
       this.launch(job, 'resume', undefined, false, announce);
       return new ExecutionHandle(this, job, false);
@@ -427,7 +430,7 @@ export class RuntimeKernel implements HandleHost {
     // A run that ends here hands over the record it wrote last: no need to read it back.
     let settled: JobRecord | undefined;
     // A job running here is not resting yet: wait for its run to end (it hands over the record).
-    if (this.active.has(jobId) && !this.queue && !this.cancelled.has(jobId)) settled = await this.nextChange(jobId, scopeId);
+    if (this.active.has(jobId) && !this.queue && !this.cancelled.has(jobId)) settled = await this.nextChange(jobId, scopeId, orPaused);
     for (;;) {
       const job = settled ?? (await this.stores.jobs.get({ jobId, scopeId }));
       settled = undefined;
@@ -435,12 +438,12 @@ export class RuntimeKernel implements HandleHost {
       if (!job) throw new InvalidArgumentError('jobId', `no job '${jobId}' in scope '${scopeId}'`);
       const resting = isTerminalJobStatus(job.status) || (orPaused && job.status === 'waiting_for_action');
       if (resting) return job;
-      settled = await this.nextChange(jobId, scopeId);
+      settled = await this.nextChange(jobId, scopeId, orPaused);
     }
   }
 
   /** Waits for a local settle of the job or a job event from another host, whichever first. */
-  private nextChange(jobId: string, scopeId: string): Promise<JobRecord | undefined> {
+  private nextChange(jobId: string, scopeId: string, orPaused: boolean): Promise<JobRecord | undefined> {
     return new Promise<JobRecord | undefined>((resolve) => {
       let done = false;
       let stopFollowing: (() => void) | undefined;
@@ -459,7 +462,7 @@ export class RuntimeKernel implements HandleHost {
       if (!this.active.has(jobId) || this.queue) {
         const unsubscribe = this.stores.events.subscribe(
           (e) => {
-            if (TERMINAL_JOB_EVENT_TYPES.has(e.type) || e.type === 'job.waiting') {
+            if (TERMINAL_JOB_EVENT_TYPES.has(e.type) || (orPaused && e.type === 'job.waiting')) {
               unsubscribe();
               finish();
             }
@@ -471,7 +474,9 @@ export class RuntimeKernel implements HandleHost {
         const check = () =>
           void this.stores.jobs.get({ jobId, scopeId }).then(
             (j) => {
-              if (j && j.status !== 'running' && j.status !== 'queued') finish(j);
+              // Only a state the caller waits for: a job waiting for a person is no change to
+              // someone waiting for its end (finishing here would spin, re-reading the job).
+              if (j && (isTerminalJobStatus(j.status) || (orPaused && j.status === 'waiting_for_action'))) finish(j);
             },
             () => undefined,
           );
@@ -497,7 +502,10 @@ export class RuntimeKernel implements HandleHost {
   /** `fresh`: the job was created here a moment ago (it has no journal to read yet). */
   private launch(job: JobRecord, mode: RunMode, lease?: RunLease, fresh = false, announce: readonly RuntimeEventInput[] = []): ActiveRun {
     const existing = this.active.get(job.id);
-    if (existing) return existing;
+    if (existing) {
+      if (announce.length > 0) void this.stores.events.publishMany(announce).catch(this.onError);
+      return existing;
+    }
     const timeoutSeconds = job.metadata['timeoutSeconds'];
     const run = startRun(
       {
