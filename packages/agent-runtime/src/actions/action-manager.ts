@@ -123,7 +123,17 @@ export class ActionManager {
    * `ActionExpiredError`, `ActionAlreadyResolvedError`, `ActionCancelledError`,
    * `ApproverNotAllowedError`, `DuplicateApprovalError`, `InvalidResolutionError`.
    */
-  async resolve(resumeToken: string, resolution: unknown, options: { scopeId: string; principalId: string; comment?: string }): Promise<ActionRecord> {
+  async resolve(
+    resumeToken: string,
+    resolution: unknown,
+    options: {
+      scopeId: string;
+      principalId: string;
+      comment?: string;
+      /** Called with the action as soon as its token found it, before the answer is written (a caller can read its job meanwhile). */
+      onFound?: ((action: ActionRecord) => void) | undefined;
+    },
+  ): Promise<ActionRecord> {
     const { scopeId, principalId } = options ?? ({} as typeof options);
     if (!scopeId) throw new InvalidArgumentError('scopeId', 'is required');
     if (!principalId) throw new InvalidArgumentError('principalId', 'is required');
@@ -133,6 +143,7 @@ export class ActionManager {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const record = await this.store.getByTokenHash({ scopeId, tokenHash });
       if (!record) throw new InvalidResumeTokenError(scopeId);
+      if (attempt === 0) options.onFound?.(record);
       lastSeen = record.id;
       const now = this.now();
       assertOpen(record, now);

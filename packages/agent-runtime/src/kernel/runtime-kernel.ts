@@ -245,17 +245,30 @@ export class RuntimeKernel implements HandleHost {
    */
   async resume(resumeToken: string, resolution: unknown, options: { scopeId: string; principalId: string; comment?: string }): Promise<ResumeResult> {
     this.assertOpen();
-    const action = await this.actions.resolve(resumeToken, resolution, options);
+    // The job is read while the answer is written (its action exists only once the job waits).
+    let jobRead: Promise<JobRecord | undefined> | undefined;
+    const action = await this.actions.resolve(resumeToken, resolution, {
+      ...options,
+      onFound: (found) => {
+        jobRead = this.stores.jobs.get({ jobId: found.jobId, scopeId: found.scopeId });
+        jobRead.catch(() => undefined);
+      },
+    });
     if (action.status === 'pending') return { action };
     const outcome = action.status === 'resolved' ? 'resolved' : action.status;
     const resolved: RuntimeEventInput = { type: 'action.resolved', jobId: action.jobId, scopeId: action.scopeId, data: { actionId: action.id, actionType: action.type, resolvedBy: action.resolvedBy, outcome } };
-    const handle = await this.resumeJob(action.jobId, action.scopeId, [resolved]);
+    const handle = await this.resumeWaiting(action.jobId, action.scopeId, [resolved], jobRead);
     return { action, handle };
   }
 
   /** Runs a job that waits for an action whose answer is in (after `resume` elsewhere, or an expiry default). */
   async resumeJob(jobId: string, scopeId: string, announce: readonly RuntimeEventInput[] = []): Promise<ExecutionHandle | undefined> {
-    const job = await this.stores.jobs.get({ jobId, scopeId });
+    return this.resumeWaiting(jobId, scopeId, announce, undefined);
+  }
+
+  /** `resumeJob` with the job's read already under way (`jobRead`), when the caller started it. */
+  private async resumeWaiting(jobId: string, scopeId: string, announce: readonly RuntimeEventInput[], jobRead: Promise<JobRecord | undefined> | undefined): Promise<ExecutionHandle | undefined> {
+    const job = await (jobRead ?? this.stores.jobs.get({ jobId, scopeId }));
     if (job?.status === 'waiting_for_action' && !this.queue) {
       // The run that paused it may still be winding down here (an answer that came at once).
       const ending = this.active.get(job.id);
