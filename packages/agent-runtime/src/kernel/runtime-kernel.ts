@@ -281,8 +281,8 @@ export class RuntimeKernel implements HandleHost {
       if (announce.length > 0) await this.stores.events.publishMany(announce);
       return job ? new ExecutionHandle(this, job, false) : undefined;
     }
-    // Both are written before workers are woken, so the announcement precedes the job's resume.
-    await this.enqueue(job, announce.length > 0 ? this.stores.events.publishMany(announce).catch(this.onError) : undefined);
+    // The announcement is written before workers are woken, so it precedes the job's resume.
+    await this.enqueue(job, announce);
     return new ExecutionHandle(this, job, false);
   }
 
@@ -560,11 +560,18 @@ export class RuntimeKernel implements HandleHost {
     return run;
   }
 
-  /** Puts a job on the queue and wakes idle workers on every host. */
-  private async enqueue(job: JobRecord, alongside?: Promise<unknown>): Promise<void> {
-    await Promise.all([this.queue!.enqueue({ jobId: job.id, scopeId: job.scopeId, priority: job.priority }), alongside]);
+  /**
+   * Puts a job on the queue and wakes idle workers on every host, after `announce` (events a
+   * woken worker's writes must follow): one statement where the queue, the signals and the bus
+   * share a database.
+   */
+  private async enqueue(job: JobRecord, announce: readonly RuntimeEventInput[] = []): Promise<void> {
     const signal: Signal = { schemaVersion: 1, kind: 'job.enqueued', scopeId: job.scopeId, subjectId: job.id, at: this.now() };
-    await this.stores.signals.publish(signalChannelName({ kind: 'job.enqueued' }), signal).catch(this.onError);
+    await this.queue!.enqueueAndSignal(
+      { jobId: job.id, scopeId: job.scopeId, priority: job.priority },
+      { channels: this.stores.signals, channel: signalChannelName({ kind: 'job.enqueued' }), signal, onSignalError: this.onError },
+      announce.length > 0 ? { bus: this.stores.events, events: announce } : undefined,
+    );
   }
 
   /** A cancel or interrupt requested on another host for a job running here. */

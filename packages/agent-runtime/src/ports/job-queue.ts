@@ -1,5 +1,7 @@
 import type { JobPriority } from '../jobs/job-priority.js';
 import type { JobRecord, JobRef } from '../jobs/job-record.js';
+import { publishOutbox, type EventOutbox } from './event-bus.js';
+import type { Signal, SignalChannel } from './signal-channel.js';
 
 export interface EnqueueOptions extends JobRef {
   /** Default `normal`. */
@@ -94,6 +96,24 @@ export abstract class JobQueue {
    * not lose it); a dead-lettered one is given a fresh start (claims reset to 0).
    */
   abstract enqueue(options: EnqueueOptions): Promise<void>;
+
+  /**
+   * `enqueue`, then `signal` on `channels` to wake workers, after the `outbox`'s events (which a
+   * woken worker's writes must follow): a queue that shares a database with the signal channel
+   * (and the bus) writes all of it in one statement, the signal delivered once the job is
+   * claimable; the default publishes, enqueues, then signals. A failed signal is reported to
+   * `onSignalError` (workers also poll), never thrown once the job is enqueued.
+   */
+  async enqueueAndSignal(
+    options: EnqueueOptions,
+    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
+    outbox?: EventOutbox | undefined,
+  ): Promise<void> {
+    // Events that must precede whatever a woken worker writes (an `action.resolved`): first.
+    await publishOutbox(outbox);
+    await this.enqueue(options);
+    await wake.channels.publish(wake.channel, wake.signal).catch((error: unknown) => wake.onSignalError?.(error));
+  }
 
   abstract claim(options: ClaimOptions): Promise<ClaimResult>;
 

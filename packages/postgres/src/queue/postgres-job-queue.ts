@@ -17,13 +17,20 @@ import {
   type LeaseRef,
   type NackResult,
   type QueueEntry,
+  type EventOutbox,
+  type Signal,
+  type SignalChannel,
+  publishOutbox,
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
-import { num, parseJsonText } from '../sql/values.js';
+import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
+import { eventBatchSql } from '../events/event-batch-sql.js';
+import { outboxWriterFor, registerOutboxStore, sameDatabase } from '../events/event-outbox.js';
+import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 
 export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
   /** Claims after which an unacked job is dead-lettered instead of claimed again. Default 5. */
@@ -69,6 +76,7 @@ export class PostgresJobQueue extends JobQueue {
     this.maxClaims = options.maxClaims ?? 5;
     if (!Number.isInteger(this.maxClaims) || this.maxClaims < 1) throw new InvalidArgumentError('maxClaims', 'must be a positive integer');
     this.now = options.now ?? Date.now;
+    registerOutboxStore(this, this.ctx.database);
   }
 
   setup(): Promise<MigrationResult> {
@@ -84,14 +92,55 @@ export class PostgresJobQueue extends JobQueue {
   }
 
   override async enqueue(options: EnqueueOptions): Promise<void> {
+    const db = await this.ctx.sql();
+    await db.query(this.sql.enqueue, this.enqueueParams(options));
+  }
+
+  /**
+   * With a `PostgresSignalChannel` on the same database: one statement enqueues, stores the
+   * outbox's events (when its bus shares this database too) and sends the wake-up notification,
+   * delivered when the job is claimable. Otherwise as the port's default.
+   */
+  override async enqueueAndSignal(
+    options: EnqueueOptions,
+    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
+    outbox?: EventOutbox | undefined,
+  ): Promise<void> {
+    const params = this.enqueueParams(options);
+    const notification = wake.channels instanceof PostgresSignalChannel ? wake.channels.notification(wake.channel, wake.signal) : undefined;
+    if (notification === undefined || !sameDatabase(notification.database, this.ctx.database)) return super.enqueueAndSignal(options, wake, outbox);
+    const write = `${this.sql.enqueue} RETURNING pg_notify($7, $8) AS notified`;
+    const writer = outboxWriterFor(this, outbox);
+    const prepared = writer?.prepare(outbox!.events);
+    if (outbox !== undefined && outbox.events.length > 0 && (writer === undefined || prepared === undefined)) {
+      // The events cannot go in the statement: publish them first, as the default does.
+      await publishOutbox(outbox);
+    } else if (writer !== undefined && prepared !== undefined) {
+      const events = eventBatchSql(this.ctx.tables, 9, 'q');
+      const text = `WITH q AS (${write}), ${events.ctes} ${events.select}`;
+      const stored = await writer.write(prepared, async () => {
+        const db = await this.ctx.sql();
+        try {
+          return (await db.query<{ seq: string }>(text, [...params, notification.channel, notification.payload, ...prepared.params], { prepare: true })).rows.map((r) => num(r.seq));
+        } catch (error) {
+          throw mapValueError(error, 'event');
+        }
+      });
+      if (stored === undefined) throw new InvalidArgumentError('jobId', 'the job was not enqueued');
+      return;
+    }
+    const db = await this.ctx.sql();
+    await db.query(write, [...params, notification.channel, notification.payload], { prepare: true });
+  }
+
+  private enqueueParams(options: EnqueueOptions): unknown[] {
     const ref = checkRef(options);
     const priority = options.priority ?? 'normal';
     if (!PRIORITIES.has(priority)) throw new InvalidArgumentError('priority', `must be one of ${JOB_PRIORITIES.join(', ')}`);
     const now = Math.floor(this.now());
     const availableAt = options.availableAt ?? now;
     if (!Number.isFinite(availableAt)) throw new InvalidArgumentError('availableAt', 'must be epoch milliseconds');
-    const db = await this.ctx.sql();
-    await db.query(this.sql.enqueue, [ref.scopeId, ref.jobId, priority, jobPriorityRank(priority), now, Math.floor(availableAt)]);
+    return [ref.scopeId, ref.jobId, priority, jobPriorityRank(priority), now, Math.floor(availableAt)];
   }
 
   override async claim(options: ClaimOptions): Promise<ClaimResult> {

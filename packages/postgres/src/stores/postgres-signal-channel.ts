@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@baton/llm-client';
 import { parseSignal, SignalChannel, type Signal, type SignalHandler, type Unsubscribe } from '@baton/agent-runtime';
-import type { PostgresConnectionOptions } from '../database.js';
+import type { BatonDatabase, PostgresConnectionOptions } from '../database.js';
 import { MAX_NOTIFY_PAYLOAD_BYTES, physicalChannel } from '../notifications/channel-names.js';
 import { StoreContext } from '../store-context.js';
 
@@ -37,13 +37,22 @@ export class PostgresSignalChannel extends SignalChannel {
   }
 
   async publish(channel: string, signal: Signal): Promise<void> {
+    const n = this.notification(channel, signal);
+    await this.ctx.database.client.query('SELECT pg_notify($1, $2)', [n.channel, n.payload]);
+  }
+
+  /**
+   * Internal to this package: the `pg_notify` arguments of a signal (validated as `publish`
+   * does), for a statement of another store on `database` that sends it with its own write.
+   */
+  notification(channel: string, signal: Signal): { channel: string; payload: string; database: BatonDatabase } {
     checkChannel(channel);
     const parsed = parseSignal(signal);
     const payload = JSON.stringify({ c: channel, s: parsed } satisfies Envelope);
     if (Buffer.byteLength(payload, 'utf8') > MAX_NOTIFY_PAYLOAD_BYTES) {
       throw new InvalidArgumentError('signal', `too large for a Postgres notification (${MAX_NOTIFY_PAYLOAD_BYTES} bytes at most); signals are wake-ups, keep data small`);
     }
-    await this.ctx.database.client.query('SELECT pg_notify($1, $2)', [physicalChannel(this.ctx.database.schema, channel), payload]);
+    return { channel: physicalChannel(this.ctx.database.schema, channel), payload, database: this.ctx.database };
   }
 
   async subscribe(channel: string, handler: SignalHandler): Promise<Unsubscribe> {

@@ -19,6 +19,7 @@ import { PostgresEventBus } from '../events/postgres-event-bus.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import type { QueryOptions, SqlClient, SqlExecutor, SqlResult } from '../sql/sql-client.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
+import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
 import { PostgresJournalStore } from '../stores/postgres-journal-store.js';
 import { freshSchemaName } from './environment.js';
@@ -325,6 +326,29 @@ export function describeOneStatementWrites(backend: TestBackend): void {
           [jobId, job],
           [`${jobId}-no-record`, undefined],
         ]);
+      });
+
+      it('enqueueAndSignal is one statement: the job, the events before it, the wake-up delivered once it is claimable', async () => {
+        const signals = new PostgresSignalChannel({ database });
+        const woken: Array<{ subjectId: string; claimable: boolean }> = [];
+        const off = await signals.subscribe('jobs.wake', (signal) => {
+          void queue.get({ scopeId, jobId: signal.subjectId }).then((entry) => woken.push({ subjectId: signal.subjectId, claimable: entry?.state === 'ready' }));
+        });
+        const wake = (id: string) => ({ channels: signals, channel: 'jobs.wake', signal: { schemaVersion: 1 as const, kind: 'job.enqueued' as const, scopeId, subjectId: id, at: clock } });
+        const mine = (statements: string[]) => statements.filter((text) => !text.startsWith('SELECT q.scope_id, q.job_id, q.priority, q.state'));
+        const first = await client.during(() => queue.enqueueAndSignal({ scopeId, jobId }, wake(jobId)));
+        expect(mine(first), first.join('\n---\n')).toHaveLength(1);
+        const announced = `${jobId}-announced`;
+        const statements = await client.during(() => queue.enqueueAndSignal({ scopeId, jobId: announced }, wake(announced), { bus, events: [delta('resolved', announced)] }));
+        expect(mine(statements), statements.join('\n---\n')).toHaveLength(1);
+        expect((await bus.replay({ scopeId, jobId: announced })).map((e) => (e.data as { textDelta: string }).textDelta)).toEqual(['resolved']);
+        await expect.poll(() => woken.length).toBe(2);
+        expect(woken).toEqual([
+          { subjectId: jobId, claimable: true },
+          { subjectId: announced, claimable: true },
+        ]);
+        await off();
+        await signals.close();
       });
 
       it('a lease that expired is claimed again by the same call that frees it', async () => {
