@@ -76,14 +76,13 @@ export interface JobContextInit {
   leaseEpoch: number | undefined;
   previousContext: PreviousContext | undefined;
   now: () => number;
-  onActionRequired: (info: { actionId: string; resumeToken: string; jobId: string; stepKey: string }) => void;
   /** Partial model output of steps in flight, by step id (read on interruption). */
   partials: Map<string, string>;
   /**
-   * Requests made by this run, not stored yet: the runner stores them with the job's pause (one
-   * write where the stores share transactions), then hands out their tokens.
+   * Requests made by this run, not stored yet: the runner hands out their tokens and stores them
+   * with the job's pause (one write where the stores share transactions).
    */
-  pausing?: PendingAction[] | undefined;
+  pausing: PendingAction[];
   /** The job's actions (the runner may know them already: none for a new job, prefetched on resume). Default: read. */
   jobActions?: (() => Promise<readonly ActionRecord[]>) | undefined;
 }
@@ -278,19 +277,17 @@ export class JobContext {
     const existing = (await (this.init.jobActions?.() ?? this.init.actions.listByJob({ scopeId: this.scopeId, jobId: this.jobId }))).filter((a) => a.stepKey === key);
     const current = existing.find((a) => a.status === 'pending') ?? existing.find((a) => a.status !== 'escalated') ?? existing[0];
     if (current === undefined) {
-      const required = { ...spec, stepKey: key };
-      const announce = (action: ActionRecord) =>
-        this.init.events.build('action.required', { actionId: action.id, actionType: action.type, principalIds: action.approvers.length ? action.approvers : undefined, expiresAt: action.expiresAt, stepKey: key, details: { title: action.title } });
-      if (this.init.pausing) {
-        // Stored with the job's pause; its token goes out once that write is done.
-        const { action, resumeToken } = this.init.actions.prepareAction(required, this.executionContext);
-        this.init.pausing.push({ action, resumeToken, stepKey: key, event: announce(action) });
-        throw SUSPEND;
-      }
-      const { action, resumeToken } = await this.init.actions.requireAction(required, this.executionContext);
-      const event = announce(action);
-      this.emit(event.type, event.data as never);
-      this.init.onActionRequired({ actionId: action.id, resumeToken, jobId: this.jobId, stepKey: key });
+      // Stored with the job's pause, by the runner, with its action.required event.
+      const { action, resumeToken } = this.init.actions.prepareAction({ ...spec, stepKey: key }, this.executionContext);
+      const event = this.init.events.build('action.required', {
+        actionId: action.id,
+        actionType: action.type,
+        principalIds: action.approvers.length ? action.approvers : undefined,
+        expiresAt: action.expiresAt,
+        stepKey: key,
+        details: { title: action.title },
+      });
+      this.init.pausing.push({ action, resumeToken, stepKey: key, event });
       throw SUSPEND;
     }
     if (current.status === 'pending') throw SUSPEND;

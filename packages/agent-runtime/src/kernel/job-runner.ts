@@ -195,7 +195,6 @@ async function runLoop(
         leaseEpoch,
         previousContext,
         now: deps.now,
-        onActionRequired: deps.onActionRequired,
         partials,
         jobActions,
         pausing,

@@ -262,11 +262,11 @@ export class RuntimeKernel implements HandleHost {
   }
 
   /** Runs a job that waits for an action whose answer is in (after `resume` elsewhere, or an expiry default). */
-  async resumeJob(jobId: string, scopeId: string, announce: readonly RuntimeEventInput[] = []): Promise<ExecutionHandle | undefined> {
-    return this.resumeWaiting(jobId, scopeId, announce, undefined);
+  async resumeJob(jobId: string, scopeId: string): Promise<ExecutionHandle | undefined> {
+    return this.resumeWaiting(jobId, scopeId, [], undefined);
   }
 
-  /** `resumeJob` with the job's read already under way (`jobRead`), when the caller started it. */
+  /** `resumeJob` with events that announce the resume (`action.resolved`) and the job's read already under way, when the caller started it. */
   private async resumeWaiting(jobId: string, scopeId: string, announce: readonly RuntimeEventInput[], jobRead: Promise<JobRecord | undefined> | undefined): Promise<ExecutionHandle | undefined> {
     const job = await (jobRead ?? this.stores.jobs.get({ jobId, scopeId }));
     if (job?.status === 'waiting_for_action' && !this.queue) {

@@ -6,6 +6,8 @@
  */
 import type { EventBus, EventOutbox, RuntimeEvent, RuntimeEventInput } from '@baton/agent-runtime';
 import type { BatonDatabase } from '../database.js';
+import type { SqlExecutor } from '../sql/sql-client.js';
+import { num } from '../sql/values.js';
 
 /** One job's events, validated and built as `publish` builds them, with their `eventBatchSql` parameters. */
 export interface PreparedEvents {
@@ -62,4 +64,30 @@ export function outboxWriterFor(store: object, outbox: EventOutbox | undefined):
 /** Same SQL client and schema: one statement can write to both. */
 export function sameDatabase(a: BatonDatabase, b: BatonDatabase): boolean {
   return a === b || (a.client === b.client && a.schema === b.schema);
+}
+
+/**
+ * Runs a store's statement that writes its record and the prepared events (parameters: `params`,
+ * then the events'), in the events' job order. The stored events, or `undefined` when the
+ * statement returned no row (the write was refused and stored no event). `mapError` names the
+ * culprit of an error.
+ */
+export function runWithEvents(
+  sql: () => Promise<SqlExecutor>,
+  writer: EventOutboxWriter,
+  prepared: PreparedEvents,
+  text: string,
+  params: readonly unknown[],
+  mapError: (error: unknown) => unknown,
+): Promise<RuntimeEvent[] | undefined> {
+  return writer.write(prepared, async () => {
+    const db = await sql();
+    let rows: Array<{ seq: string }>;
+    try {
+      rows = (await db.query<{ seq: string }>(text, [...params, ...prepared.params], { prepare: true })).rows;
+    } catch (error) {
+      throw mapError(error);
+    }
+    return rows.length === 0 ? undefined : rows.map((row) => num(row.seq));
+  });
 }

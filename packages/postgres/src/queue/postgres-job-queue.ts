@@ -29,7 +29,7 @@ import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
-import { outboxWriterFor, registerOutboxStore, sameDatabase } from '../events/event-outbox.js';
+import { outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 
 export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
@@ -67,6 +67,8 @@ export class PostgresJobQueue extends JobQueue {
   private readonly ctx: StoreContext;
   private readonly sql: QueueSql;
   private readonly maxClaims: number;
+  /** `enqueueAndSignal`'s statements: the enqueue with its notification (`$7` channel, `$8` payload), and with the events too (from `$9`). */
+  private readonly enqueueSignalSql: { plain: string; withEvents: string };
   private readonly now: () => number;
 
   constructor(options: PostgresJobQueueOptions) {
@@ -77,6 +79,9 @@ export class PostgresJobQueue extends JobQueue {
     if (!Number.isInteger(this.maxClaims) || this.maxClaims < 1) throw new InvalidArgumentError('maxClaims', 'must be a positive integer');
     this.now = options.now ?? Date.now;
     registerOutboxStore(this, this.ctx.database);
+    const plain = `${this.sql.enqueue} RETURNING pg_notify($7, $8) AS notified`;
+    const events = eventBatchSql(this.ctx.tables, 9, 'q');
+    this.enqueueSignalSql = { plain, withEvents: `WITH q AS (${plain}), ${events.ctes} ${events.select}` };
   }
 
   setup(): Promise<MigrationResult> {
@@ -109,24 +114,16 @@ export class PostgresJobQueue extends JobQueue {
     const params = this.enqueueParams(options);
     const notification = wake.channels instanceof PostgresSignalChannel ? wake.channels.notification(wake.channel, wake.signal) : undefined;
     if (notification === undefined || !sameDatabase(notification.database, this.ctx.database)) return super.enqueueAndSignal(options, wake, outbox);
-    const write = `${this.sql.enqueue} RETURNING pg_notify($7, $8) AS notified`;
+    const write = this.enqueueSignalSql.plain;
     const writer = outboxWriterFor(this, outbox);
     const prepared = writer?.prepare(outbox!.events);
     if (outbox !== undefined && outbox.events.length > 0 && (writer === undefined || prepared === undefined)) {
       // The events cannot go in the statement: publish them first, as the default does.
       await publishOutbox(outbox);
     } else if (writer !== undefined && prepared !== undefined) {
-      const events = eventBatchSql(this.ctx.tables, 9, 'q');
-      const text = `WITH q AS (${write}), ${events.ctes} ${events.select}`;
-      const stored = await writer.write(prepared, async () => {
-        const db = await this.ctx.sql();
-        try {
-          return (await db.query<{ seq: string }>(text, [...params, notification.channel, notification.payload, ...prepared.params], { prepare: true })).rows.map((r) => num(r.seq));
-        } catch (error) {
-          throw mapValueError(error, 'event');
-        }
-      });
-      if (stored === undefined) throw new InvalidArgumentError('jobId', 'the job was not enqueued');
+      const text = this.enqueueSignalSql.withEvents;
+      // The enqueue always writes its row (insert or update), so the events are always stored.
+      await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...params, notification.channel, notification.payload], (error) => mapValueError(error, 'event'));
       return;
     }
     const db = await this.ctx.sql();

@@ -20,7 +20,7 @@ import {
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
-import { outboxWriterFor, registerOutboxStore, type EventOutboxWriter, type PreparedEvents } from '../events/event-outbox.js';
+import { outboxWriterFor, registerOutboxStore, runWithEvents, type EventOutboxWriter, type PreparedEvents } from '../events/event-outbox.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { msToTs, type Tables } from '../sql/tables.js';
 import { hasNul, jsonParam, limitOf, mapValueError, num, parseJsonText } from '../sql/values.js';
@@ -209,17 +209,8 @@ export class PostgresJobStore extends JobStore {
    * Runs a `withEvents` statement (the write's `params`, then the events') in the events' job
    * order. The stored events, or `undefined` when the write did not happen.
    */
-  private async writeWithEvents(writer: EventOutboxWriter, prepared: PreparedEvents, text: string, params: unknown[], argument: string, mapError?: (error: unknown) => Error | undefined): Promise<RuntimeEvent[] | undefined> {
-    return writer.write(prepared, async () => {
-      const sql = await this.ctx.sql();
-      let rows: Array<{ seq: string }>;
-      try {
-        rows = (await sql.query<{ seq: string }>(text, [...params, ...prepared.params], { prepare: true })).rows;
-      } catch (error) {
-        throw mapError?.(error) ?? mapValueError(error, params.some(hasNul) ? argument : 'event');
-      }
-      return rows.length === 0 ? undefined : rows.map((row) => num(row.seq));
-    });
+  private writeWithEvents(writer: EventOutboxWriter, prepared: PreparedEvents, text: string, params: unknown[], argument: string, mapError?: (error: unknown) => Error | undefined): Promise<RuntimeEvent[] | undefined> {
+    return runWithEvents(() => this.ctx.sql(), writer, prepared, text, params, (error) => mapError?.(error) ?? mapValueError(error, params.some(hasNul) ? argument : 'event'));
   }
 
   /** A create that inserted nothing: the job with the same idempotency key, or `JobAlreadyExistsError`. */

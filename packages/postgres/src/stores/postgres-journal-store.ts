@@ -28,7 +28,7 @@ import {
   type StoredRecordType,
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
-import { outboxWriterFor, registerOutboxStore } from '../events/event-outbox.js';
+import { outboxWriterFor, registerOutboxStore, runWithEvents } from '../events/event-outbox.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { checkJson, checkJsonObject } from '../sql/json-check.js';
 import type { RecordSchema } from '../sql/validate-input.js';
@@ -107,16 +107,7 @@ export class PostgresJournalStore extends JournalStore {
     const prepared = writer.prepare(outbox.events);
     if (prepared === undefined) return super.appendWithEvents(entry, options, outbox);
     const text = append.expectedSeq === 0 ? this.sql.appendFirstWithEvents : this.sql.appendNextWithEvents;
-    const events = await writer.write(prepared, async () => {
-      const db = await this.ctx.sql();
-      let rows: Array<{ seq: string }>;
-      try {
-        rows = (await db.query<{ seq: string }>(text, [...append.params, ...prepared.params], { prepare: true })).rows;
-      } catch (error) {
-        throw mapValueError(error, hasNul(append.params[7]) ? 'entry' : 'event');
-      }
-      return rows.length === 0 ? undefined : rows.map((row) => num(row.seq));
-    });
+    const events = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, append.params, (error) => mapValueError(error, hasNul(append.params[7]) ? 'entry' : 'event'));
     if (events === undefined) throw await this.refused(append);
     return { entry: append.record, events };
   }
