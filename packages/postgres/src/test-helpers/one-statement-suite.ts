@@ -330,9 +330,10 @@ export function describeOneStatementWrites(backend: TestBackend): void {
 
       it('enqueueAndSignal is one statement: the job, the events before it, the wake-up delivered once it is claimable', async () => {
         const signals = new PostgresSignalChannel({ database });
-        const woken: Array<{ subjectId: string; claimable: boolean }> = [];
+        // Recorded in delivery order; each one's queue state is read as it arrives.
+        const woken: Array<Promise<{ subjectId: string; claimable: boolean }>> = [];
         const off = await signals.subscribe('jobs.wake', (signal) => {
-          void queue.get({ scopeId, jobId: signal.subjectId }).then((entry) => woken.push({ subjectId: signal.subjectId, claimable: entry?.state === 'ready' }));
+          woken.push(queue.get({ scopeId, jobId: signal.subjectId }).then((entry) => ({ subjectId: signal.subjectId, claimable: entry?.state === 'ready' })));
         });
         const wake = (id: string) => ({ channels: signals, channel: 'jobs.wake', signal: { schemaVersion: 1 as const, kind: 'job.enqueued' as const, scopeId, subjectId: id, at: clock } });
         const mine = (statements: string[]) => statements.filter((text) => !text.startsWith('SELECT q.scope_id, q.job_id, q.priority, q.state'));
@@ -343,7 +344,7 @@ export function describeOneStatementWrites(backend: TestBackend): void {
         expect(mine(statements), statements.join('\n---\n')).toHaveLength(1);
         expect((await bus.replay({ scopeId, jobId: announced })).map((e) => (e.data as { textDelta: string }).textDelta)).toEqual(['resolved']);
         await expect.poll(() => woken.length).toBe(2);
-        expect(woken).toEqual([
+        expect(await Promise.all(woken)).toEqual([
           { subjectId: jobId, claimable: true },
           { subjectId: announced, claimable: true },
         ]);
