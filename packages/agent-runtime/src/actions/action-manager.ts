@@ -11,7 +11,7 @@ import {
   DuplicateApprovalError,
   InvalidResumeTokenError,
 } from '../errors/action-errors.js';
-import { ACTION_RECORD_SCHEMA_VERSION, type ActionApproval, type ActionRecord, type ActionStore } from '../ports/action-store.js';
+import { ACTION_RECORD_SCHEMA_VERSION, type ActionApproval, type ActionRecord, type ActionStore, type CompareAndSetResult } from '../ports/action-store.js';
 import { signalChannelName, type SignalChannel } from '../ports/signal-channel.js';
 import type { ActionEvent, ActionEventType } from './action-events.js';
 import { timeoutOutcome, type ExpiryOutcome, type ExpirySweepResult } from './action-expiry.js';
@@ -130,8 +130,14 @@ export class ActionManager {
       scopeId: string;
       principalId: string;
       comment?: string;
-      /** Called with the action as soon as its token found it, before the answer is written (a caller can read its job meanwhile). */
-      onFound?: ((action: ActionRecord) => void) | undefined;
+      /** How the action is found by its token's hash (default: `ActionStore.getByTokenHash`); a caller may read more with it (the job). */
+      find?: ((query: { scopeId: string; tokenHash: string }) => Promise<ActionRecord | undefined>) | undefined;
+      /**
+       * How the answer is written (default: `ActionStore.compareAndSet`); a caller may write more
+       * with it (the job's resume, `ActionStore.compareAndSetWithJobUpdate`). A lost race is
+       * retried from `find`, as with the default.
+       */
+      write?: ((answer: { record: ActionRecord; expectedVersion: number }) => Promise<CompareAndSetResult>) | undefined;
     },
   ): Promise<ActionRecord> {
     const { scopeId, principalId } = options ?? ({} as typeof options);
@@ -140,10 +146,11 @@ export class ActionManager {
     if (!isWellFormedResumeToken(resumeToken)) throw new InvalidResumeTokenError(scopeId);
     const tokenHash = hashResumeToken(resumeToken);
     let lastSeen = '';
+    const find = options.find ?? ((query) => this.store.getByTokenHash(query));
+    const write = options.write ?? ((answer) => this.store.compareAndSet(answer));
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const record = await this.store.getByTokenHash({ scopeId, tokenHash });
+      const record = await find({ scopeId, tokenHash });
       if (!record) throw new InvalidResumeTokenError(scopeId);
-      if (attempt === 0) options.onFound?.(record);
       lastSeen = record.id;
       const now = this.now();
       assertOpen(record, now);
@@ -161,7 +168,7 @@ export class ActionManager {
         status === 'pending'
           ? { ...record, approvals }
           : { ...record, approvals, status, resolution: approval.resolution, resolvedBy: principalId, resolvedAt: now };
-      const result = await this.store.compareAndSet({ record: next, expectedVersion: record.version });
+      const result = await write({ record: next, expectedVersion: record.version });
       if (!result.ok) continue; // someone else wrote in between: re-read and re-check everything
       if (status === 'pending') this.emit('action.approval_recorded', result.record);
       else await this.finished(result.record, status === 'resolved' ? 'action.resolved' : 'action.rejected');

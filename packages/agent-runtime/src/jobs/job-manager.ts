@@ -148,11 +148,7 @@ export class JobManager {
 
   /** waiting_for_action → running, in the process that resumes it. */
   resume(options: TransitionOptions & { actionId?: string | undefined; lease?: { owner: string; epoch: number; expiresAt: number } | undefined }): Promise<JobRecord> {
-    const { lease } = options;
-    return this.#transition(options, 'running', (job) => ({
-      changes: lease ? { leaseOwner: lease.owner, leaseEpoch: Math.max(lease.epoch, job.leaseEpoch), leaseExpiresAt: lease.expiresAt } : {},
-      event: (_j, from) => ({ type: 'job.resumed', data: { from, reason: options.reason, actionId: options.actionId } }),
-    }), ['waiting_for_action']);
+    return this.#transition(options, 'running', RESUME_PLAN(options), ['waiting_for_action']);
   }
 
   /** Back to the queue (lease lost, shutdown, resolved action, operator redrive). */
@@ -202,6 +198,38 @@ export class JobManager {
     }));
   }
 
+  /**
+   * The record and events `resume` would write from `current`, without writing them: for a
+   * caller that writes them together with another store's change (an action's answer,
+   * `ActionStore.compareAndSetWithJobUpdate`). Checks the transition as `resume` does.
+   */
+  planResume(options: TransitionOptions & { current: JobRecord; actionId?: string | undefined }): { job: JobRecord; events: RuntimeEventInput[] } {
+    const { next, published } = this.#plan(options.current, options, 'running', RESUME_PLAN(options), ['waiting_for_action']);
+    return { job: next, events: [...(options.events ?? []), published] };
+  }
+
+  /** The next record and its `job.*` event, the transition checked. */
+  #plan(
+    job: JobRecord,
+    options: TransitionOptions,
+    to: JobStatus,
+    plan: (job: JobRecord) => { changes: Partial<JobRecord>; event: (job: JobRecord, from: JobStatus) => Omit<JobEventInput, 'jobId' | 'scopeId'> },
+    onlyFrom?: readonly JobStatus[],
+  ): { next: JobRecord; published: JobEventInput } {
+    if (options.expectedVersion !== undefined && job.version !== options.expectedVersion) {
+      throw new ConcurrentModificationError({ recordType: 'job', recordId: job.id, expectedVersion: options.expectedVersion, actualVersion: job.version });
+    }
+    assertTransition({ jobId: job.id, from: job.status, to });
+    // Some operations are one edge of the table only (start: queued → running, resume: waiting → running).
+    if (onlyFrom && !onlyFrom.includes(job.status)) throw new IllegalTransitionError(job.id, job.status, to);
+    const now = this.#now();
+    const { changes, event } = plan(job);
+    const change = options.reason === undefined ? { status: to, at: now } : { status: to, at: now, reason: options.reason };
+    const next: JobRecord = { ...job, ...changes, status: to, updatedAt: Math.max(now, job.updatedAt), stateHistory: [...job.stateHistory, change] };
+    const published = { ...event(next, job.status), jobId: next.id, scopeId: next.scopeId, sessionId: next.sessionId, traceId: traceOf(next), at: now } as JobEventInput;
+    return { next, published };
+  }
+
   async #transition(
     options: TransitionOptions,
     to: JobStatus,
@@ -215,17 +243,7 @@ export class JobManager {
       const fromHeld = held !== undefined;
       held = undefined;
       if (!job) throw new JobNotFoundError(options.jobId, options.scopeId);
-      if (options.expectedVersion !== undefined && job.version !== options.expectedVersion) {
-        throw new ConcurrentModificationError({ recordType: 'job', recordId: job.id, expectedVersion: options.expectedVersion, actualVersion: job.version });
-      }
-      assertTransition({ jobId: job.id, from: job.status, to });
-      // Some operations are one edge of the table only (start: queued → running, resume: waiting → running).
-      if (onlyFrom && !onlyFrom.includes(job.status)) throw new IllegalTransitionError(job.id, job.status, to);
-      const now = this.#now();
-      const { changes, event } = plan(job);
-      const change = options.reason === undefined ? { status: to, at: now } : { status: to, at: now, reason: options.reason };
-      const next: JobRecord = { ...job, ...changes, status: to, updatedAt: Math.max(now, job.updatedAt), stateHistory: [...job.stateHistory, change] };
-      const published = { ...event(next, job.status), jobId: next.id, scopeId: next.scopeId, sessionId: next.sessionId, traceId: traceOf(next), at: now } as JobEventInput;
+      const { next, published } = this.#plan(job, options, to, plan, onlyFrom);
       try {
         // The event goes with the write: stored in the same transaction where the bus shares the store's database.
         const outbox = this.#events ? { bus: this.#events, events: [...(options.events ?? []), published] } : undefined;
@@ -254,6 +272,17 @@ type JobEventInput = RuntimeEventInput<
   | 'job.cancelled'
   | 'job.dead_lettered'
 >;
+
+/** What `resume` changes: the lease when there is one, and its `job.resumed` event. */
+const RESUME_PLAN =
+  (options: { reason?: string | undefined; actionId?: string | undefined; lease?: { owner: string; epoch: number; expiresAt: number } | undefined }) =>
+  (job: JobRecord): { changes: Partial<JobRecord>; event: (job: JobRecord, from: JobStatus) => Omit<JobEventInput, 'jobId' | 'scopeId'> } => {
+    const { lease } = options;
+    return {
+      changes: lease ? { leaseOwner: lease.owner, leaseEpoch: Math.max(lease.epoch, job.leaseEpoch), leaseExpiresAt: lease.expiresAt } : {},
+      event: (_j, from) => ({ type: 'job.resumed', data: { from, reason: options.reason, actionId: options.actionId } }),
+    };
+  };
 
 /** A job that no worker holds any more. */
 const RELEASED: Partial<JobRecord> = { leaseOwner: undefined, leaseExpiresAt: undefined };

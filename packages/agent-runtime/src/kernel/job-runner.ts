@@ -49,6 +49,12 @@ export type RunOutcome =
   | { status: 'waiting_for_action'; job: JobRecord }
   | { status: 'failed' | 'cancelled' | 'interrupted' | 'lease_lost' | 'handed_back'; job: JobRecord | undefined; error: BatonError; previousContext?: PreviousContext | undefined };
 
+/** Reads of a job's journal and actions started before its run, while its resume was written. */
+export interface EarlyReads {
+  readonly loaded: Promise<JournalLoad>;
+  readonly actions: Promise<readonly ActionRecord[]>;
+}
+
 /** One job running in this process. */
 export interface ActiveRun {
   readonly jobId: string;
@@ -86,11 +92,13 @@ export function startRun(
     fresh?: boolean | undefined;
     /** Events that announce this run (`action.resolved`), written with its start or resume (published anyway if that fails). */
     announce?: readonly RuntimeEventInput[] | undefined;
+    /** The job's resume is written already (with its action's answer): `job` is the record it wrote; its journal and actions are being read. */
+    resumed?: EarlyReads | undefined;
   } = {},
 ): ActiveRun {
   const controller = new AbortController();
   const partials = new Map<string, string>();
-  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? []);
+  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? [], options.resumed);
   return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials };
 }
 
@@ -104,6 +112,7 @@ async function runLoop(
   lease: RunLease | undefined,
   fresh: boolean,
   announce: readonly RuntimeEventInput[],
+  resumed: EarlyReads | undefined,
 ): Promise<RunOutcome> {
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
   const leaseEpoch = lease?.epoch;
@@ -111,8 +120,8 @@ async function runLoop(
   // A queued or waiting job has no run writing to it: its journal (and, resumed, its actions)
   // can be read while the transition is written. A takeover reads after fencing; a job created
   // here a moment ago has nothing to read.
-  let early: { loaded: Promise<JournalLoad>; actions: Promise<readonly ActionRecord[]> | undefined } | undefined;
-  if (!fresh && mode !== 'takeover') {
+  let early: { loaded: Promise<JournalLoad>; actions: Promise<readonly ActionRecord[]> | undefined } | undefined = resumed;
+  if (!fresh && !resumed && mode !== 'takeover') {
     early = { loaded: deps.journal.load(ref), actions: mode === 'resume' ? deps.actions.listByJob(ref) : undefined };
     early.loaded.catch(() => undefined);
     early.actions?.catch(() => undefined);
@@ -131,8 +140,8 @@ async function runLoop(
       current = await deps.jobs.requeue({ ...ref, current, reason: `lease of ${initial.leaseOwner ?? 'a previous worker'} expired` });
     }
     job =
-      fresh && initial.status === 'running'
-        ? initial // created already started, by the same write
+      (fresh || resumed) && initial.status === 'running'
+        ? initial // created already started, or resumed with its action's answer, by the same write
         : mode === 'resume'
         ? await deps.jobs.resume({ ...ref, current, reason: `resumed on ${deps.hostId}`, lease, events: carried })
         : await deps.jobs.start({ ...ref, current, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease, events: carried });

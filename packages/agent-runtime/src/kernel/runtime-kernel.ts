@@ -23,7 +23,7 @@ import { Worker, type WorkerHost, type WorkerOptions } from './worker.js';
 import { agentWorkflow } from './agent-workflow.js';
 import { ExecutionHandle, type HandleHost, type JobResult } from './execution-handle.js';
 import { ExecutionRequestSchema, type ExecutionRequest, type InterruptionStrategy } from './execution-request.js';
-import { buildPreviousContext, startRun, type ActiveRun, type RetryPolicy, type RunLease, type RunMode, type RunOutcome, type Workflow } from './job-runner.js';
+import { buildPreviousContext, startRun, type ActiveRun, type EarlyReads, type RetryPolicy, type RunLease, type RunMode, type RunOutcome, type Workflow } from './job-runner.js';
 import { ModelGate, type KernelPolicy } from './model-gate.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { StopSignal, type PreviousContext } from './run-control.js';
@@ -233,7 +233,7 @@ export class RuntimeKernel implements HandleHost {
     } else if (this.queue) {
       await this.enqueue(job);
     } else {
-      this.launch(job, 'start', undefined, true);
+      this.launch(job, 'start', { fresh: true });
     }
     return new ExecutionHandle(this, job, true);
   }
@@ -245,20 +245,54 @@ export class RuntimeKernel implements HandleHost {
    */
   async resume(resumeToken: string, resolution: unknown, options: { scopeId: string; principalId: string; comment?: string }): Promise<ResumeResult> {
     this.assertOpen();
-    // The job is read while the answer is written (its action exists only once the job waits).
-    let jobRead: Promise<JobRecord | undefined> | undefined;
+    // The action is read with its job; a final answer to a job waiting here is written with the
+    // job's resume (one write where the stores share transactions), while the job's journal and
+    // actions are read.
+    let job: JobRecord | undefined;
+    let resumed: { job: JobRecord; reads: EarlyReads } | undefined;
     const action = await this.actions.resolve(resumeToken, resolution, {
       ...options,
-      onFound: (found) => {
-        jobRead = this.stores.jobs.get({ jobId: found.jobId, scopeId: found.scopeId });
-        jobRead.catch(() => undefined);
+      find: async (query) => {
+        const found = await this.stores.actions.getByTokenHashWithJob(query, this.stores.jobs);
+        job = found?.job;
+        return found?.action;
+      },
+      write: async (answer) => {
+        resumed = undefined;
+        const waiting = job;
+        if (answer.record.status === 'pending' || !waiting || !this.resumesHere(waiting, answer.record)) return this.stores.actions.compareAndSet(answer);
+        const ref = { jobId: waiting.id, scopeId: waiting.scopeId };
+        const loaded = this.stores.journal.load(ref);
+        const listed = this.stores.actions.listByJob(ref);
+        loaded.catch(() => undefined);
+        listed.catch(() => undefined);
+        const plan = this.jobs.planResume({ ...ref, current: waiting, reason: `resumed on ${this.hostId}`, events: [resolvedEvent(answer.record)] });
+        const written = await this.stores.actions.compareAndSetWithJobUpdate(answer, { store: this.stores.jobs, job: plan.job, outbox: { bus: this.stores.events, events: plan.events } });
+        if (written.action.ok) {
+          const answered = written.action.record;
+          if (written.job) {
+            // The list may have been read before the answer was written: it holds the answered record.
+            const actions = listed.then((list) => list.map((a) => (a.id === answered.id && a.version < answered.version ? answered : a)));
+            resumed = { job: written.job.job, reads: { loaded, actions } };
+          } else {
+            job = undefined; // it changed meanwhile: read it again
+          }
+        }
+        return written.action;
       },
     });
     if (action.status === 'pending') return { action };
-    const outcome = action.status === 'resolved' ? 'resolved' : action.status;
-    const resolved: RuntimeEventInput = { type: 'action.resolved', jobId: action.jobId, scopeId: action.scopeId, data: { actionId: action.id, actionType: action.type, resolvedBy: action.resolvedBy, outcome } };
-    const handle = await this.resumeWaiting(action.jobId, action.scopeId, [resolved], jobRead);
+    if (resumed) {
+      this.launch(resumed.job, 'resume', { resumed: resumed.reads });
+      return { action, handle: new ExecutionHandle(this, resumed.job, false) };
+    }
+    const handle = await this.resumeWaiting(action.jobId, action.scopeId, [resolvedEvent(action)], job ? Promise.resolve(job) : undefined);
     return { action, handle };
+  }
+
+  /** Whether a job read with its action can be resumed by this kernel with the answer's write (no queue, not still ending a run here). */
+  private resumesHere(job: JobRecord, action: ActionRecord): boolean {
+    return !this.queue && job.status === 'waiting_for_action' && job.id === action.jobId && job.scopeId === action.scopeId && !this.active.has(job.id);
   }
 
   /** Runs a job that waits for an action whose answer is in (after `resume` elsewhere, or an expiry default). */
@@ -274,7 +308,7 @@ export class RuntimeKernel implements HandleHost {
       const ending = this.active.get(job.id);
       if (ending) await ending.done.catch(() => undefined);
       // The announcement (`action.resolved`) is written with the job's resume.
-      this.launch(job, 'resume', undefined, false, announce);
+      this.launch(job, 'resume', { announce });
       return new ExecutionHandle(this, job, false);
     }
     if (!job || job.status !== 'waiting_for_action') {
@@ -395,7 +429,7 @@ export class RuntimeKernel implements HandleHost {
       hostId: this.hostId,
       queue,
       loadJob: (jobId, scopeId) => this.stores.jobs.get({ jobId, scopeId }),
-      launchLeased: (job, mode, lease) => this.launch(job, mode, lease),
+      launchLeased: (job, mode, lease) => this.launch(job, mode, { lease }),
       sessionBusy: async (job) => {
         if (!job.sessionId) return false;
         const page = await this.stores.jobs.list({ scopeId: job.scopeId, sessionId: job.sessionId, status: ['running'], limit: 2 });
@@ -512,8 +546,17 @@ export class RuntimeKernel implements HandleHost {
     for (const fn of set) fn(job);
   }
 
-  /** `fresh`: the job was created here a moment ago (it has no journal to read yet). */
-  private launch(job: JobRecord, mode: RunMode, lease?: RunLease, fresh = false, announce: readonly RuntimeEventInput[] = []): ActiveRun {
+  /**
+   * Runs a job here. `fresh`: it was created here a moment ago (no journal to read yet);
+   * `announce`: events written with its start or resume; `resumed`: its resume is written
+   * already (with its action's answer), and its journal and actions are being read.
+   */
+  private launch(
+    job: JobRecord,
+    mode: RunMode,
+    options: { lease?: RunLease | undefined; fresh?: boolean | undefined; announce?: readonly RuntimeEventInput[] | undefined; resumed?: EarlyReads | undefined } = {},
+  ): ActiveRun {
+    const { lease, fresh = false, announce = [], resumed } = options;
     const existing = this.active.get(job.id);
     if (existing) {
       if (announce.length > 0) void this.stores.events.publishMany(announce).catch(this.onError);
@@ -545,7 +588,7 @@ export class RuntimeKernel implements HandleHost {
       },
       job,
       mode,
-      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce },
+      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce, resumed },
     );
     this.active.set(job.id, run);
     const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;
@@ -655,6 +698,12 @@ export class RuntimeKernel implements HandleHost {
 
 /** How often a waiter re-reads a job that runs elsewhere, in case no event reaches it. */
 const POLL_MS = 500;
+
+/** The `action.resolved` event of an answer that made its action final. */
+function resolvedEvent(action: ActionRecord): RuntimeEventInput {
+  const outcome = action.status === 'resolved' ? 'resolved' : action.status;
+  return { type: 'action.resolved', jobId: action.jobId, scopeId: action.scopeId, data: { actionId: action.id, actionType: action.type, resolvedBy: action.resolvedBy, outcome } } as RuntimeEventInput;
+}
 
 function sessionKey(scopeId: string, sessionId: string): string {
   return `${scopeId}\u0000${sessionId}`;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { BatonError } from '@baton/llm-client';
+import { BatonError, InvalidArgumentError } from '@baton/llm-client';
 import { CorruptActionRecordError } from '../errors/action-errors.js';
 import type { RuntimeEvent } from '../events/runtime-event.js';
-import type { JobRecord } from '../jobs/job-record.js';
+import { JobRecordSchema, type JobRecord } from '../jobs/job-record.js';
 import type { EventOutbox } from './event-bus.js';
 import type { JobStore } from './job-store.js';
 
@@ -170,6 +170,52 @@ export abstract class ActionStore {
     }
     if (update.outbox) return update.store.updateWithEvents(update.job, update.outbox);
     return { job: await update.store.update(update.job), events: [] };
+  }
+
+  /**
+   * The action whose resume token hashes to `tokenHash` (in that scope only) and its job as
+   * `jobs` holds it: what a resume needs first. Where this store shares a database with `jobs`,
+   * one read; the default reads the action, then its job. `job` is undefined when the job is gone.
+   */
+  async getByTokenHashWithJob(query: { scopeId: string; tokenHash: string }, jobs: JobStore): Promise<{ action: ActionRecord; job: JobRecord | undefined } | undefined> {
+    const action = await this.getByTokenHash(query);
+    if (!action) return undefined;
+    return { action, job: await jobs.get({ scopeId: action.scopeId, jobId: action.jobId }) };
+  }
+
+  /**
+   * An answer together with its job's change (a resume: the action answered, the job running
+   * again). The action's compare-and-set is `compareAndSet`'s; only when it wins is the job
+   * written, by compare-and-set on `update.job.version` as `JobStore.update` does, with the
+   * outbox's events. Where this store shares transactions with `update.store` (and its bus) the
+   * common case — neither record changed since it was read — is one write; otherwise, and by
+   * default, the answer is written, then the job.
+   *
+   * - `action.ok: false`: the answer lost its race; nothing was written.
+   * - `action.ok: true` with `job`: both were written, and the events.
+   * - `action.ok: true` without `job`: the answer stands, but the job had changed or is gone
+   *   (its change and its events were not written): the caller moves the job on another way.
+   * Other failures of the job's write are thrown.
+   */
+  async compareAndSetWithJobUpdate(
+    answer: { record: ActionRecord; expectedVersion: number },
+    update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined },
+  ): Promise<{ action: CompareAndSetResult; job?: { job: JobRecord; events: RuntimeEvent[] } | undefined }> {
+    // A job record the job store would refuse must not leave the answer written alone.
+    const parsed = JobRecordSchema.safeParse(update.job);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InvalidArgumentError(`job${issue?.path.length ? `.${issue.path.join('.')}` : ''}`, issue?.message ?? 'invalid job record', parsed.error);
+    }
+    const action = await this.compareAndSet(answer);
+    if (!action.ok) return { action };
+    try {
+      const job = update.outbox ? await update.store.updateWithEvents(update.job, update.outbox) : { job: await update.store.update(update.job), events: [] };
+      return { action, job };
+    } catch (error) {
+      if (BatonError.isInstance(error) && (error.code === 'concurrent_modification' || error.code === 'job_not_found')) return { action };
+      throw error;
+    }
   }
 
   /** Releases connections; the default does nothing. */

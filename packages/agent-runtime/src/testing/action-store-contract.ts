@@ -235,6 +235,92 @@ export function describeActionStoreContract(init: () => Promise<ActionStoreContr
         expect(await store.listByJob({ scopeId, jobId: job.id })).toHaveLength(2);
       });
     });
+
+    describe('getByTokenHashWithJob and compareAndSetWithJobUpdate', () => {
+      /** A job waiting for a pending action, as a pause leaves them. */
+      const setup = async () => {
+        const jobs = ctx.jobs ?? { store: new InMemoryJobStore(), bus: new InMemoryEventBus(), atomic: false };
+        const scopeId = `scope_${randomUUID()}`;
+        const { job } = await jobs.store.create(makeTestJobRecord({ scopeId, status: 'waiting_for_action' }));
+        const action = sampleActionRecord({ scopeId, jobId: job.id, stepKey: `${job.id}:1` });
+        await store.create(action);
+        const answer = { record: { ...action, status: 'resolved' as const, resolution: { approved: true }, resolvedBy: 'alice', resolvedAt: Date.now() }, expectedVersion: 1 };
+        const events = (): RuntimeEventInput[] => [
+          { type: 'action.resolved', jobId: job.id, scopeId, data: { actionId: action.id, actionType: 'approval', outcome: 'resolved' } } as RuntimeEventInput,
+          { type: 'job.resumed', jobId: job.id, scopeId, data: { from: 'waiting_for_action' } } as RuntimeEventInput,
+        ];
+        return { jobs, job, action, answer, events, scopeId };
+      };
+
+      it('finds the action by its token with its job, and nothing for another scope or an unknown token', async () => {
+        const { jobs, job, action, scopeId } = await setup();
+        expect(await store.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs.store)).toEqual({ action, job });
+        expect(await store.getByTokenHashWithJob({ scopeId: 'other', tokenHash: action.tokenHash }, jobs.store)).toBeUndefined();
+        expect(await store.getByTokenHashWithJob({ scopeId, tokenHash: 'f'.repeat(64) }, jobs.store)).toBeUndefined();
+      });
+
+      it('an action whose job is gone comes with no job', async () => {
+        const { jobs, scopeId } = await setup();
+        const orphan = sampleActionRecord({ scopeId });
+        await store.create(orphan);
+        expect(await store.getByTokenHashWithJob({ scopeId, tokenHash: orphan.tokenHash }, jobs.store)).toEqual({ action: orphan, job: undefined });
+      });
+
+      it('writes the answer, the job change and the events', async () => {
+        const { jobs, job, answer, events, scopeId } = await setup();
+        const result = await store.compareAndSetWithJobUpdate(answer, { store: jobs.store, job: { ...job, status: 'running' }, outbox: { bus: jobs.bus, events: events() } });
+        expect(result.action).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 } });
+        expect(result.job?.job).toMatchObject({ status: 'running', version: 2 });
+        expect(result.job?.events.map((e) => e.type)).toEqual(['action.resolved', 'job.resumed']);
+        expect(await store.get({ scopeId, actionId: answer.record.id })).toMatchObject({ status: 'resolved', version: 2 });
+        expect(await jobs.store.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'running', version: 2 });
+        expect((await jobs.bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['action.resolved', 'job.resumed']);
+      });
+
+      it('an answer that lost its race writes nothing', async () => {
+        const { jobs, job, action, answer, events, scopeId } = await setup();
+        await store.compareAndSet({ record: { ...action, approvals: [{ principalId: 'bob', decision: 'approve', at: Date.now() }] }, expectedVersion: 1 });
+        const result = await store.compareAndSetWithJobUpdate(answer, { store: jobs.store, job: { ...job, status: 'running' }, outbox: { bus: jobs.bus, events: events() } });
+        expect(result.action.ok).toBe(false);
+        expect(result.action.ok ? undefined : result.action.current).toMatchObject({ status: 'pending', version: 2 });
+        expect(result.job).toBeUndefined();
+        expect(await jobs.store.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'waiting_for_action', version: 1 });
+        expect(await jobs.bus.replay({ scopeId, jobId: job.id })).toEqual([]);
+      });
+
+      it('a job that changed meanwhile keeps its change: the answer stands, no event is written', async () => {
+        const { jobs, job, answer, events, scopeId } = await setup();
+        await jobs.store.update({ ...job, status: 'cancelled' });
+        const result = await store.compareAndSetWithJobUpdate(answer, { store: jobs.store, job: { ...job, status: 'running' }, outbox: { bus: jobs.bus, events: events() } });
+        expect(result.action).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 } });
+        expect(result.job).toBeUndefined();
+        expect(await store.get({ scopeId, actionId: answer.record.id })).toMatchObject({ status: 'resolved', version: 2 });
+        expect(await jobs.store.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'cancelled', version: 2 });
+        expect(await jobs.bus.replay({ scopeId, jobId: job.id })).toEqual([]);
+      });
+
+      it('of two concurrent answers exactly one wins, with the job', async () => {
+        const { jobs, job, answer, events, scopeId } = await setup();
+        const other = { ...answer, record: { ...answer.record, resolvedBy: 'bob' } };
+        const results = await Promise.all(
+          [answer, other].map((a) => store.compareAndSetWithJobUpdate(a, { store: jobs.store, job: { ...job, status: 'running' }, outbox: { bus: jobs.bus, events: events() } })),
+        );
+        expect(results.filter((r) => r.action.ok)).toHaveLength(1);
+        expect(results.filter((r) => r.job !== undefined)).toHaveLength(1);
+        expect(await jobs.store.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'running', version: 2 });
+        expect((await jobs.bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['action.resolved', 'job.resumed']);
+      });
+
+      it('bad input is refused before anything is written', async () => {
+        const { jobs, job, answer, scopeId } = await setup();
+        await expect(store.compareAndSetWithJobUpdate({ ...answer, record: { ...answer.record, status: 'bogus' as never } }, { store: jobs.store, job: { ...job, status: 'running' } })).rejects.toMatchObject({
+          code: 'invalid_argument',
+        });
+        await expect(store.compareAndSetWithJobUpdate(answer, { store: jobs.store, job: { ...job, status: 'bogus' as never } })).rejects.toMatchObject({ code: 'invalid_argument' });
+        expect(await store.get({ scopeId, actionId: answer.record.id })).toMatchObject({ status: 'pending', version: 1 });
+        expect(await jobs.store.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'waiting_for_action', version: 1 });
+      });
+    });
   });
 }
 

@@ -61,8 +61,7 @@ export class PostgresActionStore extends ActionStore {
    */
   override async createWithJobUpdate(actions: readonly ActionRecord[], update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined }): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
     const jobs = update.store;
-    const database = jobs instanceof PostgresJobStore ? outboxStoreDatabase(jobs) : undefined;
-    if (!(jobs instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database) || actions.length === 0) {
+    if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs) || actions.length === 0) {
       return super.createWithJobUpdate(actions, update);
     }
     const records = actions.map((record, i) => {
@@ -86,6 +85,68 @@ export class PostgresActionStore extends ActionStore {
     });
   }
 
+  /** With a `PostgresJobStore` on the same database: the action and its job in one query. */
+  override async getByTokenHashWithJob(query: { scopeId: string; tokenHash: string }, jobs: JobStore): Promise<{ action: ActionRecord; job: JobRecord | undefined } | undefined> {
+    if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs)) return super.getByTokenHashWithJob(query, jobs);
+    const sql = await this.ctx.sql();
+    const { rows } = await sql.query<{ id: string; record: string; job_scope_id: string | null; job_id: string | null; job_record: string | null }>(
+      `SELECT a.id, a.record::text AS record, j.scope_id AS job_scope_id, j.id AS job_id, j.record::text AS job_record
+         FROM ${this.ctx.tables.actions} AS a
+         LEFT JOIN ${this.ctx.tables.jobs} AS j ON j.scope_id = a.scope_id AND j.id = a.job_id
+        WHERE a.token_hash = $1 AND a.scope_id = $2`,
+      [query.tokenHash, query.scopeId],
+      { prepare: true },
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const action = load(row);
+    const job = row.job_record === null ? undefined : jobs.loadRow({ scope_id: row.job_scope_id ?? '', id: row.job_id ?? '', record: row.job_record });
+    return { action, job };
+  }
+
+  /**
+   * With a `PostgresJobStore` on the same database: one statement locks both rows at the
+   * versions expected, writes the answer and the job's change, and stores the outbox's events
+   * (a resume is one write). When either record changed since it was read, that statement writes
+   * nothing and the answer goes the ordinary way: compare-and-set, then the job.
+   */
+  override async compareAndSetWithJobUpdate(
+    answer: { record: ActionRecord; expectedVersion: number },
+    update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined },
+  ): Promise<{ action: CompareAndSetResult; job?: { job: JobRecord; events: RuntimeEvent[] } | undefined }> {
+    const jobs = update.store;
+    if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs)) return super.compareAndSetWithJobUpdate(answer, update);
+    const { stored, expected } = prepareSet(answer);
+    const t = this.ctx.tables;
+    const written = await jobs.updateAfterWrite(update.job, update.outbox, {
+      ctes: (first) => {
+        const p = (i: number) => `$${first + i}`;
+        return `lk AS (
+          SELECT 1 FROM ${t.actions} AS la, ${t.jobs} AS lj
+           WHERE la.id = ${p(0)} AND la.scope_id = ${p(1)} AND la.version = ${p(4)}::int8 AND lj.scope_id = $1 AND lj.id = $2 AND lj.version = $3
+           FOR UPDATE
+        ), a AS (
+          UPDATE ${t.actions}
+             SET status = ${p(2)}, token_hash = ${p(3)}, version = ${p(4)}::int8 + 1, created_at = ${msToTs(p(5))}, expires_at = ${msToTs(p(6))}, record = ${p(7)}::jsonb
+           WHERE id = ${p(0)} AND scope_id = ${p(1)} AND version = ${p(4)}::int8 AND EXISTS (SELECT 1 FROM lk)
+          RETURNING 1
+        )`;
+      },
+      gate: 'a',
+      params: setParams(stored, expected),
+      argument: 'record',
+      mapError: (error) => (sqlState(error) === '23505' ? new InvalidArgumentError('record.tokenHash', 'already used by another action', error) : undefined),
+    });
+    if (written !== undefined) return { action: { ok: true, record: stored }, job: written };
+    return super.compareAndSetWithJobUpdate(answer, update);
+  }
+
+  /** Whether one statement can write to this store's tables and `jobs`'. */
+  private sharesDatabaseWith(jobs: PostgresJobStore): boolean {
+    const database = outboxStoreDatabase(jobs);
+    return database !== undefined && sameDatabase(database, this.ctx.database);
+  }
+
   async get(query: { scopeId: string; actionId: string }): Promise<ActionRecord | undefined> {
     const sql = await this.ctx.sql();
     const { rows } = await sql.query<{ id: string; record: string }>(
@@ -105,10 +166,7 @@ export class PostgresActionStore extends ActionStore {
   }
 
   async compareAndSet(update: { record: ActionRecord; expectedVersion: number }): Promise<CompareAndSetResult> {
-    const next = validateInput(ActionRecordSchema, update.record, 'record');
-    const expected = update.expectedVersion;
-    if (!Number.isInteger(expected) || expected < 1) throw new InvalidArgumentError('expectedVersion', 'must be a positive integer');
-    const stored: ActionRecord = { ...next, version: expected + 1 };
+    const { stored, expected } = prepareSet(update);
     const sql = await this.ctx.sql();
     let updated: number;
     try {
@@ -116,7 +174,7 @@ export class PostgresActionStore extends ActionStore {
         `UPDATE ${this.ctx.tables.actions}
             SET status = $3, token_hash = $4, version = $5 + 1, created_at = ${msToTs('$6')}, expires_at = ${msToTs('$7')}, record = $8::jsonb
           WHERE id = $1 AND scope_id = $2 AND version = $5`,
-        [stored.id, stored.scopeId, stored.status, stored.tokenHash, expected, stored.createdAt, stored.expiresAt, jsonParam(stored)],
+        setParams(stored, expected),
       );
       updated = result.rowCount;
     } catch (error) {
@@ -124,7 +182,7 @@ export class PostgresActionStore extends ActionStore {
       throw mapValueError(error, 'record');
     }
     if (updated === 1) return { ok: true, record: stored };
-    return { ok: false, current: await this.get({ scopeId: next.scopeId, actionId: next.id }) };
+    return { ok: false, current: await this.get({ scopeId: stored.scopeId, actionId: stored.id }) };
   }
 
   async listByJob(query: { scopeId: string; jobId: string }): Promise<ActionRecord[]> {
@@ -150,6 +208,19 @@ export class PostgresActionStore extends ActionStore {
     const { rows } = await sql.query<{ id: string; record: string }>(`SELECT id, record::text AS record FROM ${this.ctx.tables.actions} WHERE ${where}`, params);
     return rows.map(load);
   }
+}
+
+/** Validates a compare-and-set (`InvalidArgumentError`) and builds the stored record, `expectedVersion + 1`. */
+function prepareSet(update: { record: ActionRecord; expectedVersion: number }): { stored: ActionRecord; expected: number } {
+  const next = validateInput(ActionRecordSchema, update.record, 'record');
+  const expected = update.expectedVersion;
+  if (!Number.isInteger(expected) || expected < 1) throw new InvalidArgumentError('expectedVersion', 'must be a positive integer');
+  return { stored: { ...next, version: expected + 1 }, expected };
+}
+
+/** `$1` id, `$2` scope id, `$3` status, `$4` token hash, `$5` expected version, `$6` created at, `$7` expires at, `$8` the record. */
+function setParams(stored: ActionRecord, expected: number): unknown[] {
+  return [stored.id, stored.scopeId, stored.status, stored.tokenHash, expected, stored.createdAt, stored.expiresAt, jsonParam(stored)];
 }
 
 function load(row: { id: string; record: string }): ActionRecord {

@@ -180,6 +180,44 @@ export class PostgresJobStore extends JobStore {
     return { job: record, events: await publishOutbox(outbox) };
   }
 
+  /**
+   * Internal to this package: another store's `prior` write (CTEs before the job's), then the
+   * compare-and-set update of the job only when `prior.gate` returned a row, and the outbox's
+   * events only when the job was written, in one statement (`PostgresActionStore
+   * .compareAndSetWithJobUpdate`: an answer with its job's resume). `undefined` when the job was
+   * not written (the caller finds out why); fails on bad input having written nothing.
+   */
+  async updateAfterWrite(job: JobRecord, outbox: EventOutbox | undefined, prior: PriorWrite): Promise<{ job: JobRecord; events: RuntimeEvent[] } | undefined> {
+    const { record, expected } = prepareUpdate(job);
+    const params = updateParams(record, expected);
+    const priorSql = prior.ctes(params.length + 1);
+    const update = `j AS (${updateSql(this.ctx.tables)} AND EXISTS (SELECT 1 FROM ${prior.gate}) RETURNING 1)`;
+    const writer = outboxWriterFor(this, outbox);
+    const prepared = writer?.prepare(outbox!.events);
+    const mapError = (error: unknown) => prior.mapError?.(error) ?? mapValueError(error, params.some(hasNul) ? 'job' : prior.argument);
+    if (writer && prepared) {
+      const events = eventBatchSql(this.ctx.tables, params.length + prior.params.length + 1, 'j');
+      const text = `WITH ${priorSql}, ${update}, ${events.ctes} ${events.select}`;
+      const stored = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...params, ...prior.params], mapError);
+      return stored === undefined ? undefined : { job: record, events: stored };
+    }
+    const sql = await this.ctx.sql();
+    let updated: number;
+    try {
+      const text = `WITH ${priorSql}, ${update} SELECT count(*)::int AS n FROM j`;
+      updated = Number((await sql.query<{ n: number }>(text, [...params, ...prior.params], { prepare: true })).rows[0]?.n ?? 0);
+    } catch (error) {
+      throw mapError(error);
+    }
+    if (updated !== 1) return undefined;
+    return { job: record, events: await publishOutbox(outbox) };
+  }
+
+  /** Internal to this package: a job row read by another store's query (`scope_id`, `id`, `record` as text), parsed and checked as `get` does. */
+  loadRow(row: { scope_id: string; id: string; record: string }): JobRecord {
+    return load(row);
+  }
+
   override async list(options: ListJobsOptions): Promise<JobPage> {
     const limit = limitOf(options.limit, JOB_STORE_DEFAULT_PAGE_SIZE, JOB_STORE_MAX_PAGE_SIZE);
     if (typeof options.scopeId !== 'string' || options.scopeId === '') throw new InvalidArgumentError('scopeId', 'required');
@@ -250,6 +288,19 @@ export class PostgresJobStore extends JobStore {
 export interface GatedWrite {
   /** CTEs (`name AS (…)`, comma-separated) that select `FROM j`; their parameters start at `$first`. */
   ctes(first: number): string;
+  readonly params: readonly unknown[];
+  /** The argument named by a value the database refuses. */
+  readonly argument: string;
+  /** Maps the store's own errors (a duplicate key); `undefined` for the default mapping. */
+  mapError?: ((error: unknown) => Error | undefined) | undefined;
+}
+
+/** Another store's write that gates a job update (see `updateAfterWrite`). */
+export interface PriorWrite {
+  /** CTEs (`name AS (…)`, comma-separated) written before the job's; their parameters start at `$first` (`$1`–`$3` are the job's scope id, id and expected version). */
+  ctes(first: number): string;
+  /** The CTE that must return a row for the job to be written. */
+  readonly gate: string;
   readonly params: readonly unknown[];
   /** The argument named by a value the database refuses. */
   readonly argument: string;

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionRecord, JobRecord, RuntimeEventInput } from '@baton/agent-runtime';
+import { makeTestJobRecord, sampleActionRecord } from '@baton/agent-runtime/testing';
+import { BatonDatabase } from '../database.js';
+import { PostgresEventBus } from '../events/postgres-event-bus.js';
+import { PostgresActionStore } from '../stores/postgres-action-store.js';
+import { PostgresJobStore } from '../stores/postgres-job-store.js';
+import type { TestBackend } from './backends.js';
+import { freshSchemaName } from './environment.js';
+import { CountingSqlClient } from './one-statement-suite.js';
+
+/**
+ * A resume's database work on `backend`: the action read by its token with its job is one
+ * statement; the answer written with the job's resume and their events is one statement, which
+ * writes both or neither — when either record changed since it was read, the answer goes the
+ * ordinary way and the job keeps its own change.
+ */
+export function describeResumeWrites(backend: TestBackend): void {
+  describe(`resume writes: ${backend.name}`, () => {
+    let client: CountingSqlClient;
+    let database: BatonDatabase;
+    let bus: PostgresEventBus;
+    let jobs: PostgresJobStore;
+    let actions: PostgresActionStore;
+    let scopeId: string;
+    let n = 0;
+
+    beforeAll(async () => {
+      client = new CountingSqlClient(await backend.client());
+      database = new BatonDatabase({ client, schema: freshSchemaName() });
+      await database.migrate();
+      bus = new PostgresEventBus({ database });
+      jobs = new PostgresJobStore({ database });
+      actions = new PostgresActionStore({ database });
+    });
+    afterAll(async () => {
+      await bus?.close();
+      if (database) await (await backend.client()).query(`DROP SCHEMA IF EXISTS ${database.tables.schema} CASCADE`);
+      await backend.close();
+    });
+    beforeEach(() => {
+      scopeId = `scope-${Date.now().toString(36)}-${(n++).toString(36)}`;
+    });
+
+    /** A job waiting for a pending action, the answer and the resume as the kernel builds them. */
+    const paused = async () => {
+      const { job } = await jobs.create(makeTestJobRecord({ scopeId, status: 'waiting_for_action' }));
+      const action = sampleActionRecord({ scopeId, jobId: job.id, stepKey: `${job.id}:1` });
+      await actions.create(action);
+      const answer = { record: { ...action, status: 'resolved' as const, resolution: { approved: true }, resolvedBy: 'alice', resolvedAt: Date.now() } satisfies ActionRecord, expectedVersion: 1 };
+      const resume = (from: JobRecord = job) => ({
+        store: jobs,
+        job: { ...from, status: 'running' as const },
+        outbox: {
+          bus,
+          events: [
+            { type: 'action.resolved', jobId: job.id, scopeId, data: { actionId: action.id, actionType: 'approval', outcome: 'resolved' } },
+            { type: 'job.resumed', jobId: job.id, scopeId, data: { from: 'waiting_for_action' } },
+          ] as RuntimeEventInput[],
+        },
+      });
+      return { job, action, answer, resume };
+    };
+
+    it('reads the action by its token with its job in one statement', async () => {
+      const { job, action } = await paused();
+      let found: Awaited<ReturnType<PostgresActionStore['getByTokenHashWithJob']>>;
+      const statements = await client.during(async () => {
+        found = await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs);
+      });
+      expect(statements).toHaveLength(1);
+      expect(found!).toEqual({ action, job });
+    });
+
+    it('writes the answer, the resume and their events in one statement', async () => {
+      const { job, answer, resume } = await paused();
+      let result: Awaited<ReturnType<PostgresActionStore['compareAndSetWithJobUpdate']>>;
+      const statements = await client.during(async () => {
+        result = await actions.compareAndSetWithJobUpdate(answer, resume());
+      });
+      expect(statements).toHaveLength(1);
+      expect(result!.action).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 } });
+      expect(result!.job?.job).toMatchObject({ status: 'running', version: 2 });
+      expect((await bus.replay({ scopeId, jobId: job.id })).map((e) => [e.seq, e.type])).toEqual([
+        [1, 'action.resolved'],
+        [2, 'job.resumed'],
+      ]);
+    });
+
+    it('a job that changed since it was read: the answer is written alone, the job keeps its change, no event', async () => {
+      const { job, answer, resume } = await paused();
+      await jobs.update({ ...job, status: 'cancelled' });
+      const result = await actions.compareAndSetWithJobUpdate(answer, resume());
+      expect(result.action.ok).toBe(true);
+      expect(result.job).toBeUndefined();
+      expect(await actions.get({ scopeId, actionId: answer.record.id })).toMatchObject({ status: 'resolved', version: 2 });
+      expect(await jobs.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'cancelled', version: 2 });
+      expect(await bus.replay({ scopeId, jobId: job.id })).toEqual([]);
+    });
+
+    it('racing with other writers of the job and the action, a resume never lands without its answer', async () => {
+      for (let round = 0; round < 10; round++) {
+        const { job, action, answer, resume } = await paused();
+        const [result] = await Promise.all([
+          actions.compareAndSetWithJobUpdate(answer, resume()),
+          round % 2 === 0
+            ? jobs.update({ ...job, metadata: { touched: round } }).catch(() => undefined)
+            : actions.compareAndSet({ record: { ...action, approvals: [{ principalId: 'bob', decision: 'approve', at: Date.now() }] }, expectedVersion: 1 }),
+        ]);
+        const stored = await jobs.get({ scopeId, jobId: job.id });
+        const answered = await actions.get({ scopeId, actionId: action.id });
+        if (result.job) {
+          expect(stored).toMatchObject({ status: 'running' });
+          expect(answered).toMatchObject({ status: 'resolved', resolvedBy: 'alice' });
+        } else {
+          expect(stored?.status).toBe('waiting_for_action');
+          expect(await bus.replay({ scopeId, jobId: job.id })).toEqual([]);
+        }
+        expect(result.action.ok).toBe(answered?.resolvedBy === 'alice');
+      }
+    });
+  });
+}
