@@ -4,7 +4,9 @@ import { RUNTIME_EVENT_TYPES } from '../events/runtime-event-type.js';
 import type { JobRef } from '../jobs/job-record.js';
 import { toFrozenJson, toFrozenJsonObject, type JsonObject, type JsonValue } from '../jobs/json-value.js';
 import type { SerializedError } from '../jobs/serialized-error.js';
-import { JournalStore, type AppendJournalOptions, type FencedWrite, type JournalHead, type JournalLoad } from '../ports/journal-store.js';
+import type { RuntimeEvent } from '../events/runtime-event.js';
+import { publishOutbox, type EventOutbox } from '../ports/event-bus.js';
+import { checkAppendBatch, JournalStore, type AppendJournalOptions, type FencedWrite, type JournalHead, type JournalLoad } from '../ports/journal-store.js';
 import { JOURNAL_STEP_KINDS, parseJournalEntry, stepKey, type JournalEntry, type JournalEntryInput } from './journal-entry.js';
 import type { DeferredEvent, DeferredEventInput, SharedLogRecord } from './journal-records.js';
 
@@ -61,6 +63,27 @@ export class InMemoryJournalStore extends JournalStore {
     j.nextSeq = expectedSeq + 1;
     this.#raiseFence(j, options.leaseEpoch);
     return record;
+  }
+
+  /**
+   * Every entry validated first, then all written at once (or none: a refused or invalid entry
+   * changes nothing); the outbox's events are published once they are written.
+   */
+  override async appendMany(entries: readonly JournalEntryInput[], options: AppendJournalOptions, outbox?: EventOutbox): Promise<{ entries: JournalEntry[]; events: RuntimeEvent[] }> {
+    checkAppendBatch(entries, options);
+    const { expectedSeq } = options;
+    const epoch = checkEpoch(options.leaseEpoch);
+    const records = entries.map((entry, i) => toEntry(entry, expectedSeq + i, epoch));
+    const first = records[0]!;
+    const journal = this.#journals.get(keyOf(first.scopeId, first.jobId));
+    this.#checkFence(journal, first.jobId, options.leaseEpoch);
+    const nextSeq = journal?.nextSeq ?? 0;
+    if (expectedSeq !== nextSeq) throw new JournalConflictError({ jobId: first.jobId, expectedSeq, nextSeq });
+    const j = journal ?? this.#open(first);
+    j.entries.push(...records);
+    j.nextSeq = expectedSeq + records.length;
+    this.#raiseFence(j, options.leaseEpoch);
+    return { entries: records, events: await publishOutbox(outbox) };
   }
 
   override async list(options: JobRef & { fromSeq?: number | undefined; limit?: number | undefined }): Promise<readonly JournalEntry[]> {

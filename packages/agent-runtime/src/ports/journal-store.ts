@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@baton/llm-client';
 import type { JobRef } from '../jobs/job-record.js';
 import type { JsonObject, JsonValue } from '../jobs/json-value.js';
 import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.js';
@@ -64,6 +65,34 @@ export abstract class JournalStore {
   }
 
   /**
+   * Appends consecutive steps of one job: `entries[i]` gets seq `expectedSeq + i`, under the rules
+   * of `append` (a first seq that is not the job's next → `JournalConflictError`, a stale lease
+   * epoch → `LeaseLostError`, an invalid entry → `InvalidArgumentError`). The outbox's events go
+   * with the entries, as `appendWithEvents` sends them with one. Returns the stored entries in
+   * order and the published events.
+   *
+   * A store that shares transactions writes every entry (and the events) in one write, all or
+   * nothing: a refused or invalid entry anywhere changes nothing. The default appends them one by
+   * one in order (the last one with the events, through `appendWithEvents`), so when a later one
+   * is refused the earlier ones stay stored: a prefix, then the refusal's error. It checks before
+   * writing anything only that the entries are a non-empty array of one job's steps.
+   */
+  async appendMany(entries: readonly JournalEntryInput[], options: AppendJournalOptions, outbox?: EventOutbox): Promise<{ entries: JournalEntry[]; events: RuntimeEvent[] }> {
+    checkAppendBatch(entries, options);
+    const stored: JournalEntry[] = [];
+    const last = entries.length - 1;
+    for (let i = 0; i < last; i++) stored.push(await this.append(entries[i]!, { ...options, expectedSeq: options.expectedSeq + i }));
+    const lastOptions = { ...options, expectedSeq: options.expectedSeq + last };
+    if (outbox === undefined || outbox.events.length === 0) {
+      stored.push(await this.append(entries[last]!, lastOptions));
+      return { entries: stored, events: [] };
+    }
+    const { entry, events } = await this.appendWithEvents(entries[last]!, lastOptions, outbox);
+    stored.push(entry);
+    return { entries: stored, events };
+  }
+
+  /**
    * Every entry of the job and its head, as one run starts (durable stores read both at once).
    * `hasDeferredEvents: false` says no deferred events wait, so the run need not take them;
    * absent, it is unknown.
@@ -116,4 +145,23 @@ export abstract class JournalStore {
    * entries were removed.
    */
   abstract prune(options: JobRef & { beforeSeq: number }): Promise<number>;
+}
+
+/**
+ * Checks what `appendMany` takes before anything is written: a non-empty array of entries, all of
+ * the first one's job, and an integer `expectedSeq` ≥ 0 (`InvalidArgumentError` naming the
+ * culprit). Each entry's own fields are the store's to validate, as `append` does.
+ */
+export function checkAppendBatch(entries: readonly JournalEntryInput[], options: AppendJournalOptions): void {
+  if (!Array.isArray(entries) || entries.length === 0) throw new InvalidArgumentError('entries', 'must be a non-empty array of journal entries');
+  const expectedSeq = options?.expectedSeq;
+  if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidArgumentError('expectedSeq', 'must be an integer ≥ 0');
+  const first: unknown = entries[0];
+  entries.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null) throw new InvalidArgumentError(`entries[${i}]`, 'expected a journal entry');
+    const { jobId, scopeId } = entry as JobRef;
+    if (jobId !== (first as JobRef).jobId || scopeId !== (first as JobRef).scopeId) {
+      throw new InvalidArgumentError(`entries[${i}]`, "must be a step of the first entry's job (same jobId and scopeId)");
+    }
+  });
 }

@@ -6,7 +6,7 @@ import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.j
 import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
 import type { RuntimeEvent, RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { JournalStore } from '../ports/journal-store.js';
+import { JournalStore } from '../ports/journal-store.js';
 
 /** What a backend hands the journal store suite for one test. */
 export interface JournalStoreContractHarness {
@@ -16,6 +16,11 @@ export interface JournalStoreContractHarness {
   readonly corrupt: (options: JobRef & { seq: number; raw: unknown }) => Promise<void> | void;
   /** The bus for `appendWithEvents` (a durable store's own, to test the write in one transaction); default in memory. */
   readonly bus?: EventBus | undefined;
+  /**
+   * Whether `appendMany` writes all or nothing. Default: whether the store overrides it (a store
+   * that does must be atomic; the port's default may store a prefix when a later entry is refused).
+   */
+  readonly appendManyAtomic?: boolean | undefined;
 }
 
 export type JournalStoreContractInit = () => Promise<JournalStoreContractHarness> | JournalStoreContractHarness;
@@ -34,9 +39,9 @@ async function rejects(promise: Promise<unknown>, code: string): Promise<BatonEr
 }
 
 /**
- * The behaviour every `JournalStore` must have: dense seqs with conflict detection, lease
- * fencing, shared data and log, take-once deferred events, scope isolation, pruning and
- * typed errors for corrupt rows. Each test uses fresh scope and job ids.
+ * The behaviour every `JournalStore` must have: dense seqs with conflict detection (one entry or
+ * several at once), lease fencing, shared data and log, take-once deferred events, scope
+ * isolation, pruning and typed errors for corrupt rows. Each test uses fresh scope and job ids.
  */
 export function describeJournalStoreContract(init: JournalStoreContractInit, options: { name?: string } = {}): void {
   describe(options.name ?? 'JournalStore contract', () => {
@@ -308,6 +313,105 @@ export function describeJournalStoreContract(init: JournalStoreContractInit, opt
         expect((await store.load(ref)).hasDeferredEvents).not.toBe(false);
         await store.takeDeferredEvents({ ...ref, leaseEpoch: 4 });
         expect((await store.load(ref)).hasDeferredEvents).not.toBe(true);
+      });
+    });
+
+    describe('appendMany', () => {
+      const events = (n: number, from = 0): RuntimeEventInput[] =>
+        Array.from({ length: n }, (_, i) => ({ type: 'step.completed', ...ref, data: { seq: from + i, key: `${ref.jobId}:${from + i}`, kind: 'custom', name: `s${from + i}`, durationMs: 1 } }) as RuntimeEventInput);
+      const bus = (): EventBus => h.bus ?? new InMemoryEventBus();
+      /** All or nothing (see `JournalStoreContractHarness.appendManyAtomic`). */
+      const atomic = (): boolean => h.appendManyAtomic ?? store.appendMany !== JournalStore.prototype.appendMany;
+      const names = async (): Promise<string[]> => (await store.list(ref)).map((e) => e.name);
+
+      it('assigns consecutive seqs in order, from seq 0 and after earlier entries, under the lease epoch', async () => {
+        const first = await store.appendMany([step({ name: 'a', stepId: '0' }), step({ name: 'b', stepId: '1' })], { expectedSeq: 0, leaseEpoch: 3 });
+        expect(first.entries.map((e) => [e.seq, e.key, e.name, e.stepId, e.leaseEpoch])).toEqual([
+          [0, `${ref.jobId}:0`, 'a', '0', 3],
+          [1, `${ref.jobId}:1`, 'b', '1', 3],
+        ]);
+        expect(first.events).toEqual([]);
+        const one = await store.appendMany([step({ name: 'c' })], { expectedSeq: 2, leaseEpoch: 3 });
+        const more = await store.appendMany([step({ name: 'd' }), step({ name: 'e', status: 'failed', output: undefined, error: { code: 'x', message: 'no', retryable: false } }), step({ name: 'f' })], { expectedSeq: 3 });
+        expect(more.entries.map((e) => e.seq)).toEqual([3, 4, 5]);
+        expect(await store.list(ref)).toEqual([...first.entries, ...one.entries, ...more.entries]);
+        expect(await store.head(ref)).toEqual({ nextSeq: 6, firstSeq: 0, leaseEpoch: 3 });
+      });
+
+      it('refuses a first seq that is not the next one and writes nothing; of concurrent batches of one seq exactly one is stored', async () => {
+        await appendSteps(2);
+        const conflict = await rejects(store.appendMany([step({ name: 'x' }), step({ name: 'y' })], { expectedSeq: 1 }), 'journal_conflict');
+        expect(conflict).toBeInstanceOf(JournalConflictError);
+        expect(conflict).toMatchObject({ jobId: ref.jobId, expectedSeq: 1, nextSeq: 2 });
+        await rejects(store.appendMany([step({ name: 'x' })], { expectedSeq: 4 }), 'journal_conflict');
+        expect(await names()).toEqual(['step-0', 'step-1']);
+        const outcomes = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => store.appendMany([step({ name: `w${i}.0` }), step({ name: `w${i}.1` })], { expectedSeq: 2 })));
+        const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+        expect(won).toHaveLength(1);
+        for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as BatonError).code).toBe('journal_conflict');
+        expect(await names()).toEqual(['step-0', 'step-1', `w${won[0]}.0`, `w${won[0]}.1`]);
+      });
+
+      it('is fenced like append: a stale epoch writes nothing, a newer one raises the fence', async () => {
+        await store.append(step(), { expectedSeq: 0, leaseEpoch: 2 });
+        const lost = await rejects(store.appendMany([step({ name: 'stale' }), step({ name: 'stale' })], { expectedSeq: 1, leaseEpoch: 1 }), 'lease_lost');
+        expect(lost).toBeInstanceOf(LeaseLostError);
+        expect(lost).toMatchObject({ jobId: ref.jobId, leaseEpoch: 1, currentEpoch: 2 });
+        expect(await store.head(ref)).toEqual({ nextSeq: 1, firstSeq: 0, leaseEpoch: 2 });
+        await store.appendMany([step({ name: 'new' }), step({ name: 'new' })], { expectedSeq: 1, leaseEpoch: 4 });
+        expect(await store.head(ref)).toEqual({ nextSeq: 3, firstSeq: 0, leaseEpoch: 4 });
+        await rejects(store.append(step(), { expectedSeq: 3, leaseEpoch: 3 }), 'lease_lost');
+        // A batch at seq 0 is fenced too (the head made by a fence alone).
+        const fresh = { scopeId: ref.scopeId, jobId: unique('job') };
+        await store.fence({ ...fresh, leaseEpoch: 5 });
+        await rejects(store.appendMany([step({ ...fresh })], { expectedSeq: 0, leaseEpoch: 4 }), 'lease_lost');
+        expect((await store.appendMany([step({ ...fresh }), step({ ...fresh })], { expectedSeq: 0, leaseEpoch: 5 })).entries.map((e) => e.seq)).toEqual([0, 1]);
+      });
+
+      it("publishes the outbox's events once the entries are stored, in order after the job's earlier events", async () => {
+        const b = bus();
+        await b.publish(events(1)[0]!);
+        const { entries, events: published } = await store.appendMany([step({ name: 'a' }), step({ name: 'b' })], { expectedSeq: 0 }, { bus: b, events: events(2, 1) });
+        expect(entries.map((e) => e.seq)).toEqual([0, 1]);
+        expect(published.map((e) => [e.seq, (e.data as { name: string }).name])).toEqual([
+          [2, 's1'],
+          [3, 's2'],
+        ]);
+        expect((await b.replay(ref)).slice(1)).toEqual(published);
+        // No events: the entries alone.
+        expect((await store.appendMany([step({ name: 'c' }), step({ name: 'd' })], { expectedSeq: 2 }, { bus: b, events: [] })).events).toEqual([]);
+        expect(await names()).toEqual(['a', 'b', 'c', 'd']);
+      });
+
+      it('a refused batch (seq conflict, stale lease) publishes none of its events', async () => {
+        const b = bus();
+        await store.appendMany([step(), step()], { expectedSeq: 0, leaseEpoch: 2 }, { bus: b, events: events(1) });
+        await rejects(store.appendMany([step(), step()], { expectedSeq: 1, leaseEpoch: 2 }, { bus: b, events: events(2, 10) }), 'journal_conflict');
+        await rejects(store.appendMany([step(), step()], { expectedSeq: 2, leaseEpoch: 1 }, { bus: b, events: events(2, 20) }), 'lease_lost');
+        expect((await b.replay(ref)).map((e) => e.seq)).toEqual([1]);
+        expect(await store.head(ref)).toMatchObject({ nextSeq: 2 });
+      });
+
+      it('refuses an invalid entry in the middle: an atomic store writes nothing, the default keeps the entries before it; no event is published', async () => {
+        const b = bus();
+        await appendSteps(1);
+        for (const bad of [step({ kind: 'dance' as never }), step({ output: { n: Number.NaN } }), step({ name: '' })]) {
+          await rejects(store.appendMany([step({ name: 'before' }), bad, step({ name: 'after' })], { expectedSeq: 1 }, { bus: b, events: events(1) }), 'invalid_argument');
+          if (!atomic()) break;
+          expect(await names()).toEqual(['step-0']);
+          expect(await store.head(ref)).toMatchObject({ nextSeq: 1 });
+        }
+        if (!atomic()) expect(await names()).toEqual(['step-0', 'before']);
+        expect(await b.replay(ref)).toEqual([]);
+      });
+
+      it('refuses an empty batch, a bad expectedSeq and entries of several jobs before writing anything', async () => {
+        await rejects(store.appendMany([], { expectedSeq: 0 }), 'invalid_argument');
+        await rejects(store.appendMany([step()], { expectedSeq: -1 }), 'invalid_argument');
+        await rejects(store.appendMany([step(), step({ jobId: unique('job') })], { expectedSeq: 0 }), 'invalid_argument');
+        await rejects(store.appendMany([step(), step({ scopeId: unique('scope') })], { expectedSeq: 0 }), 'invalid_argument');
+        expect(await store.head(ref)).toEqual({ nextSeq: 0, firstSeq: 0, leaseEpoch: 0 });
+        expect(await store.list(ref)).toEqual([]);
       });
     });
 
