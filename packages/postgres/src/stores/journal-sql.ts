@@ -9,6 +9,10 @@ import { msToTs, type Tables } from '../sql/tables.js';
  *
  * The appends `…WithEvents` also store a batch of the job's events (`eventBatchSql` from `$9`),
  * only when the entry was inserted; they return one row per event.
+ *
+ * The batch appends `appendMany…` write n consecutive entries in the same way: `$4` the first
+ * seq, `$5` n, `$6` the entries as a JSON array of stored records (seq `$4` + i); the head
+ * advances by n, all entries or none. With events, `eventBatchSql` from `$7`.
  */
 export function journalSql(t: Tables) {
   const fence = (extraInsert = '', extraValue = '', extraSet = '', returning = '1') => `f AS (
@@ -34,6 +38,27 @@ export function journalSql(t: Tables) {
     )`;
   const events = eventBatchSql(t, 9, 'j');
   const withEvents = (ok: string) => `WITH ${ok}, j AS (${insertEntry} RETURNING 1), ${events.ctes} ${events.select}`;
+  /** `$4` first seq, `$5` how many, `$6` JSON array of the stored records, in seq order. */
+  const insertEntries = `INSERT INTO ${t.journalEntries} (scope_id, job_id, seq, kind, name, status, lease_epoch, record)
+      SELECT $1, $2, $4::int8 + x.n - 1, x.r->>'kind', x.r->>'name', x.r->>'status', $3::int8, x.r
+        FROM ok, jsonb_array_elements($6::jsonb) WITH ORDINALITY AS x(r, n)`;
+  /** Seq 0: as `okFirst`, the head's next seq set to n. */
+  const okManyFirst = `ok AS (
+      INSERT INTO ${t.journalHeads} AS h (scope_id, job_id, next_seq, lease_epoch) VALUES ($1, $2, $5::int8, coalesce($3::int8, 0))
+      ON CONFLICT (scope_id, job_id) DO UPDATE SET next_seq = $5::int8, lease_epoch = greatest(h.lease_epoch, coalesce($3::int8, 0))
+        WHERE h.next_seq = 0 AND ($3::int8 IS NULL OR h.lease_epoch <= $3::int8)
+      RETURNING 1
+    )`;
+  /** Seq n > 0: as `okNext`, advanced by the batch's size. */
+  const okManyNext = `ok AS (
+      UPDATE ${t.journalHeads} SET next_seq = next_seq + $5::int8, lease_epoch = greatest(lease_epoch, coalesce($3::int8, 0))
+       WHERE scope_id = $1 AND job_id = $2 AND next_seq = $4::int8 AND ($3::int8 IS NULL OR lease_epoch <= $3::int8)
+      RETURNING 1
+    )`;
+  const manyEvents = eventBatchSql(t, 7, 'j');
+  // `j` is one row once the entries are in (the gate of the events' seq reservation takes one row).
+  const manyWithEvents = (ok: string) =>
+    `WITH ${ok}, w AS (${insertEntries} RETURNING 1), j AS (SELECT 1 FROM w HAVING count(*) > 0), ${manyEvents.ctes} ${manyEvents.select}`;
   return {
     /** Appends seq 0: creates the head (or takes over an empty one made by a fence or shared data). */
     appendFirst: `WITH ${okFirst} ${insertEntry}`,
@@ -41,6 +66,12 @@ export function journalSql(t: Tables) {
     appendNext: `WITH ${okNext} ${insertEntry}`,
     appendFirstWithEvents: withEvents(okFirst),
     appendNextWithEvents: withEvents(okNext),
+    /** Appends seqs 0…n-1 (as `appendFirst`). */
+    appendManyFirst: `WITH ${okManyFirst} ${insertEntries}`,
+    /** Appends seqs `$4`…`$4`+n-1 when `$4` is the head's next seq and the fence allows it. */
+    appendManyNext: `WITH ${okManyNext} ${insertEntries}`,
+    appendManyFirstWithEvents: manyWithEvents(okManyFirst),
+    appendManyNextWithEvents: manyWithEvents(okManyNext),
     list: `SELECT je.seq::text AS seq, je.record::text AS record FROM ${t.journalEntries} AS je
       WHERE je.scope_id = $1 AND je.job_id = $2 AND je.seq >= $3::int8 ORDER BY je.seq LIMIT $4::int8`,
     head: `SELECT next_seq::text AS next_seq, first_seq::text AS first_seq, lease_epoch::text AS lease_epoch

@@ -6,10 +6,12 @@ import {
   JournalEntrySchema,
   JournalStore,
   LeaseLostError,
+  checkAppendBatch,
   RUNTIME_EVENT_TYPES,
   SharedLogRecordSchema,
   JsonValueSchema,
   parseJournalEntry,
+  publishOutbox,
   stepKey,
   type AppendJournalOptions,
   type DeferredEvent,
@@ -53,7 +55,8 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(RUNTIME_EVENT_TYPES);
  *
  * With a `PostgresEventBus` on the same database, `appendWithEvents` stores the step's events in
  * the append's statement (seqs from the bus's `event_seqs`, notifications included), only when
- * the append passed: one round trip and one commit for the step.
+ * the append passed: one round trip and one commit for the step. `appendMany` writes several
+ * steps (and their events) the same way, in one statement.
  */
 export class PostgresJournalStore extends JournalStore {
   private readonly ctx: StoreContext;
@@ -110,6 +113,35 @@ export class PostgresJournalStore extends JournalStore {
     const events = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, append.params, (error) => mapValueError(error, hasNul(append.params[7]) ? 'entry' : 'event'));
     if (events === undefined) throw await this.refused(append);
     return { entry: append.record, events };
+  }
+
+  /**
+   * One statement writes every entry (the head advances by their number only when `expectedSeq`
+   * is its next seq and the fence allows it) and, with a bus on this database, the events, only
+   * when the entries were written: all of it or nothing. With another bus, or events of several
+   * jobs: the entries in one statement, then publish.
+   */
+  override async appendMany(entries: readonly JournalEntryInput[], options: AppendJournalOptions, outbox?: EventOutbox): Promise<{ entries: JournalEntry[]; events: RuntimeEvent[] }> {
+    checkAppendBatch(entries, options);
+    const batch = prepareBatch(entries, options);
+    const writer = outboxWriterFor(this, outbox);
+    const prepared = writer?.prepare(outbox!.events);
+    const first = batch.expectedSeq === 0;
+    if (writer === undefined || prepared === undefined) {
+      const db = await this.ctx.sql();
+      let written: number;
+      try {
+        written = (await db.query(first ? this.sql.appendManyFirst : this.sql.appendManyNext, batch.params, { prepare: true })).rowCount;
+      } catch (error) {
+        throw mapValueError(error, 'entries');
+      }
+      if (written !== batch.records.length) throw await this.refused(batch);
+      return { entries: batch.records, events: await publishOutbox(outbox) };
+    }
+    const text = first ? this.sql.appendManyFirstWithEvents : this.sql.appendManyNextWithEvents;
+    const events = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, batch.params, (error) => mapValueError(error, hasNul(batch.params[5]) ? 'entries' : 'event'));
+    if (events === undefined) throw await this.refused(batch);
+    return { entries: batch.records, events };
   }
 
   /** The head and every entry, read by one statement (one snapshot). */
@@ -218,11 +250,11 @@ export class PostgresJournalStore extends JournalStore {
   }
 
   /** Why an append wrote nothing: a stale lease epoch, or another seq than the head's next. */
-  private async refused(append: PreparedAppend): Promise<LeaseLostError | JournalConflictError> {
-    const { record, epoch, expectedSeq } = append;
-    const head = await this.head(record);
-    if (epoch !== undefined && epoch < head.leaseEpoch) return leaseLost(record.jobId, epoch, head.leaseEpoch);
-    return new JournalConflictError({ jobId: record.jobId, expectedSeq, nextSeq: head.nextSeq });
+  private async refused(append: { readonly ref: JobRef; readonly epoch: number | undefined; readonly expectedSeq: number }): Promise<LeaseLostError | JournalConflictError> {
+    const { ref, epoch, expectedSeq } = append;
+    const head = await this.head(ref);
+    if (epoch !== undefined && epoch < head.leaseEpoch) return leaseLost(ref.jobId, epoch, head.leaseEpoch);
+    return new JournalConflictError({ jobId: ref.jobId, expectedSeq, nextSeq: head.nextSeq });
   }
 
   /** Runs a fenced statement (`$1` scope, `$2` job, `$3` epoch, then `params`); a stale epoch → `LeaseLostError`. */
@@ -248,9 +280,20 @@ export class PostgresJournalStore extends JournalStore {
 
 interface PreparedAppend {
   readonly record: JournalEntry;
+  /** The job (the record's scope and id). */
+  readonly ref: JobRef;
   readonly epoch: number | undefined;
   readonly expectedSeq: number;
   /** `$1`…`$8` of the append statements. */
+  readonly params: unknown[];
+}
+
+interface PreparedBatch {
+  readonly records: JournalEntry[];
+  readonly ref: JobRef;
+  readonly epoch: number | undefined;
+  readonly expectedSeq: number;
+  /** `$1`…`$6` of the batch append statements. */
   readonly params: unknown[];
 }
 
@@ -267,7 +310,16 @@ function prepareAppend(entry: JournalEntryInput, options: AppendJournalOptions):
     'entry',
   ) as JournalEntry;
   const params = [record.scopeId, record.jobId, epoch ?? null, expectedSeq, record.kind, record.name, record.status, jsonParam(record)];
-  return { record, epoch, expectedSeq, params };
+  return { record, ref: { scopeId: record.scopeId, jobId: record.jobId }, epoch, expectedSeq, params };
+}
+
+/** Validates every entry of a batch as `prepareAppend` does one (`entries[0]` gets `expectedSeq`), before anything is written. */
+function prepareBatch(entries: readonly JournalEntryInput[], options: AppendJournalOptions): PreparedBatch {
+  const records = entries.map((entry, i) => prepareAppend(entry, { ...options, expectedSeq: options.expectedSeq + i }).record);
+  const { scopeId, jobId } = records[0]!;
+  const epoch = checkEpoch(options.leaseEpoch);
+  const params = [scopeId, jobId, epoch ?? null, options.expectedSeq, records.length, jsonParam(records)];
+  return { records, ref: { scopeId, jobId }, epoch, expectedSeq: options.expectedSeq, params };
 }
 
 function leaseLost(jobId: string, leaseEpoch: number, currentEpoch: number): LeaseLostError {

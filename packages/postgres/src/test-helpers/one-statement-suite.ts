@@ -139,6 +139,41 @@ export function describeOneStatementWrites(backend: TestBackend): void {
       expect(await journal.list({ scopeId, jobId })).toEqual([result!.entry]);
     });
 
+    it('appendMany of three entries with their events is one statement, after a seq-0 batch that is one too; a refused one stores nothing', async () => {
+      const seen: RuntimeEvent[] = [];
+      const stop = bus.subscribe((e) => void seen.push(e), { jobId, scopeId });
+      let result: Awaited<ReturnType<PostgresJournalStore['appendMany']>> | undefined;
+      expect(await client.during(async () => void (result = await journal.appendMany([step('s0')], { expectedSeq: 0, leaseEpoch: 1 }, { bus, events: [delta('a')] })))).toHaveLength(1);
+      const statements = await client.during(async () => {
+        result = await journal.appendMany([step('s1'), step('s2'), step('s3')], { expectedSeq: 1, leaseEpoch: 1 }, { bus, events: [delta('b'), delta('c')] });
+      });
+      expect(statements).toHaveLength(1);
+      expect(result!.entries.map((e) => [e.seq, e.name, e.leaseEpoch])).toEqual([
+        [1, 's1', 1],
+        [2, 's2', 1],
+        [3, 's3', 1],
+      ]);
+      expect(result!.events.map((e) => [e.seq, (e.data as { textDelta: string }).textDelta])).toEqual([
+        [2, 'b'],
+        [3, 'c'],
+      ]);
+      expect((await journal.list({ scopeId, jobId })).slice(1)).toEqual(result!.entries);
+      await expect(journal.appendMany([step('x'), step('y')], { expectedSeq: 3, leaseEpoch: 1 }, { bus, events: [delta('dup')] })).rejects.toMatchObject({ code: 'journal_conflict', nextSeq: 4 });
+      await expect(journal.appendMany([step('x'), step('y')], { expectedSeq: 4, leaseEpoch: 0 }, { bus, events: [delta('stale')] })).rejects.toBeInstanceOf(LeaseLostError);
+      // JSONB refuses NUL: the whole statement fails, the other entries and the events included.
+      await expect(journal.appendMany([step('x'), { ...step('y'), output: { text: 'nul \u0000' } }], { expectedSeq: 4 }, { bus, events: [delta('ok')] })).rejects.toMatchObject({ code: 'invalid_argument', argument: 'entries' });
+      await expect(journal.appendMany([step('x'), step('y')], { expectedSeq: 4 }, { bus, events: [delta('nul \u0000')] })).rejects.toMatchObject({ code: 'invalid_argument', argument: 'event' });
+      expect(await journal.head({ scopeId, jobId })).toEqual({ nextSeq: 4, firstSeq: 0, leaseEpoch: 1 });
+      expect((await bus.replay({ scopeId, jobId })).map((e) => (e.data as { textDelta: string }).textDelta)).toEqual(['a', 'b', 'c']);
+      await expect.poll(() => seen.map((e) => e.seq)).toEqual([1, 2, 3]);
+      stop();
+      // Without events: one statement, no event written.
+      const plain = await client.during(async () => void (result = await journal.appendMany([step('s4'), step('s5')], { expectedSeq: 4 })));
+      expect(plain).toHaveLength(1);
+      expect(plain[0]).not.toMatch(/event_seqs/);
+      expect(result!.entries.map((e) => e.seq)).toEqual([4, 5]);
+    });
+
     it('publishMany of one job is one statement, no transaction', async () => {
       let published: RuntimeEvent[] = [];
       const statements = await client.during(async () => {
