@@ -118,8 +118,8 @@ describe('kernel steps on PGlite: one statement per step', () => {
     });
     // The action read by its token with its job; the answer written with the job's resume and
     // action.resolved (one statement) while the journal and actions are read and the wake-up
-    // signal goes out; the two steps; the completion.
-    expect(resumed).toHaveLength(8);
+    // signal goes out; the answered wait and the next step, in one write; the completion.
+    expect(resumed).toHaveLength(7);
     expect((await stores.events.replay({ jobId, scopeId: scope.scopeId })).map((e) => e.type).slice(-5)).toEqual(['action.resolved', 'job.resumed', 'step.started', 'step.completed', 'job.completed']);
     await kernel.close();
   });

@@ -301,8 +301,9 @@ export class JobContext {
       resolution: (current.resolution ?? null) as JsonValue,
       resolvedBy: current.resolvedBy,
     };
-    const startedAt = this.init.now();
-    await this.init.journal.record({ stepId, kind: 'action', name, startedAt, durationMs: 0, output: outcome as unknown as JsonObject });
+    // The answer is durable in the action store (a run that does not find this step reads it
+    // there again): its entry rides on the run's next journal write.
+    this.init.journal.recordLater({ stepId, kind: 'action', name, startedAt: this.init.now(), durationMs: 0, output: outcome as unknown as JsonObject });
     return outcome;
   }
 

@@ -4,9 +4,10 @@ import { ReplayDivergenceError, StepOutputError } from '../errors/kernel-errors.
 import type { JobRef } from '../jobs/job-record.js';
 import { toFrozenJson, type JsonValue } from '../jobs/json-value.js';
 import { serializeError, type SerializedError } from '../jobs/serialized-error.js';
-import type { JournalEntry, JournalStepKind } from '../journal/journal-entry.js';
+import { stepKey, type JournalEntry, type JournalEntryInput, type JournalStepKind } from '../journal/journal-entry.js';
 import type { RuntimeEventInput } from '../events/runtime-event.js';
-import type { JournalLoad, JournalStore } from '../ports/journal-store.js';
+import type { EventOutbox } from '../ports/event-bus.js';
+import type { AppendJournalOptions, JournalLoad, JournalStore } from '../ports/journal-store.js';
 import type { EventEmitterChain } from './event-chain.js';
 
 /** What a replayed step found in the journal. */
@@ -26,10 +27,21 @@ export interface StepRecord {
   error?: unknown;
 }
 
+/** A step taken by `recordLater`: its place (seq) is set, its write rides on the next one. */
+interface Unwritten {
+  readonly input: JournalEntryInput;
+  readonly entry: JournalEntry;
+}
+
 /**
  * A job's journal as one run sees it: the entries written by earlier runs, looked up by their
  * logical step id, and the appends of this run, written one at a time in order (so concurrent
  * steps never race for a seq) under the run's lease epoch.
+ *
+ * A step whose outcome is durable elsewhere (an answered action: the action store holds the
+ * answer, and a run that does not find the step here reads it there again) is taken by
+ * `recordLater`: it gets its place in the order at once and is written with the run's next
+ * append (`JournalStore.appendMany`, one write for both), or by `flush()` when none follows.
  *
  * Step ids are logical positions in the job's code: `"3"` for the fourth top-level step,
  * `"3.2"` for the call with index 2 inside the agent run that step 3 started. They do not
@@ -38,8 +50,13 @@ export interface StepRecord {
  */
 export class StepJournal {
   private readonly recorded = new Map<string, JournalEntry>();
+  /** The seq of the next step to take its place: after every stored and every unwritten entry. */
   private nextSeq: number;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Steps recorded later whose turn came, in seq order: the next write stores them first. */
+  private unwritten: Unwritten[] = [];
+  /** Steps (appended or recorded later) on the chain that have not finished: a step recorded later now comes after them. */
+  private pending = 0;
   private closed = false;
   /** Entries appended by this run, in order. */
   readonly appended: JournalEntry[] = [];
@@ -75,7 +92,7 @@ export class StepJournal {
     return this.recorded.size;
   }
 
-  /** Every entry, earlier runs' and this run's, by step id. */
+  /** Every entry, earlier runs' and this run's (those recorded later included), by step id. */
   entries(): JournalEntry[] {
     return [...this.recorded.values()].sort((a, b) => a.seq - b.seq);
   }
@@ -102,26 +119,79 @@ export class StepJournal {
 
   /**
    * Appends a finished step after every earlier append of this run; resolves once stored.
-   * `then(seq)` gives the events that announce the stored step (`step.completed`): they are
-   * written with the entry when the job's events ride on journal writes, else emitted after it.
+   * Steps recorded later before it are written with it, in one write. `then(seq)` gives the
+   * events that announce the stored step (`step.completed`): they are written with the entry
+   * when the job's events ride on journal writes, else emitted after it. A failed write leaves
+   * the steps recorded later unwritten, for the next write.
    */
   record(step: StepRecord, then?: (seq: number) => readonly RuntimeEventInput[]): Promise<JournalEntry> {
-    if (this.closed) return Promise.reject(new InvalidArgumentError('journal', `job ${this.ref.jobId} is no longer running here; step ${step.stepId} was not recorded`));
+    let input: JournalEntryInput;
+    try {
+      input = this.toInput(step);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.enqueue(async () => {
+      const seq = this.nextSeq;
+      const stored = await this.write([...this.unwritten.map((u) => u.input), input], then === undefined ? undefined : () => then(seq));
+      return stored[stored.length - 1]!;
+    });
+  }
+
+  /**
+   * Records a finished step whose outcome is durable elsewhere (an answered action) without
+   * writing it now. It is visible at once to `lookup` and `entries()`, takes its place after
+   * every earlier append of this run (the seq it would have had), and is written with the next
+   * append, or by `flush()`. Until then a crash loses only this entry: the next run does not find
+   * the step and reads its outcome where it is durable.
+   */
+  recordLater(step: StepRecord): void {
+    const input = this.toInput(step);
+    // Visible now, at the seq it gets if the steps before it on the chain are stored; set when its turn comes.
+    this.recorded.set(step.stepId, unwrittenEntry(input, this.nextSeq + this.pending, this.leaseEpoch));
+    void this.enqueue(async () => {
+      const entry = unwrittenEntry(input, this.nextSeq, this.leaseEpoch);
+      this.unwritten.push({ input, entry });
+      this.recorded.set(step.stepId, entry);
+      this.nextSeq++;
+      return entry;
+    }).catch(() => undefined);
+  }
+
+  /**
+   * Waits for every pending append, then writes the steps recorded later that no append carried
+   * (rejects when that write fails; they stay unwritten). A closed journal writes nothing more.
+   */
+  async flush(): Promise<void> {
+    await this.enqueue(async () => {
+      if (this.unwritten.length === 0 || this.closed) return;
+      await this.write(this.unwritten.map((u) => u.input), undefined);
+    }, false);
+  }
+
+  /** Refuses further appends (the run ended, was cancelled or lost its lease). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** The entry to append for `step`; throws when the journal is closed or the output is not JSON. */
+  private toInput(step: StepRecord): JournalEntryInput {
+    if (this.closed) throw new InvalidArgumentError('journal', `job ${this.ref.jobId} is no longer running here; step ${step.stepId} was not recorded`);
     let output: JsonValue | undefined;
     if (step.output !== undefined) {
       try {
         output = toFrozenJson(step.output, 'output');
       } catch (e) {
-        return Promise.reject(new StepOutputError(this.ref.jobId, step.stepId, e instanceof Error ? e.message : String(e)));
+        throw new StepOutputError(this.ref.jobId, step.stepId, e instanceof Error ? e.message : String(e));
       }
     }
-    const input = {
+    return {
       jobId: this.ref.jobId,
       scopeId: this.ref.scopeId,
       stepId: step.stepId,
       kind: step.kind,
       name: step.name,
-      status: step.error === undefined ? ('completed' as const) : ('failed' as const),
+      status: step.error === undefined ? 'completed' : 'failed',
       inputHash: step.input === undefined ? undefined : hashInput(step.input),
       inputSummary: step.inputSummary,
       output,
@@ -129,38 +199,60 @@ export class StepJournal {
       startedAt: step.startedAt,
       durationMs: step.durationMs,
     };
-    const run = this.chain.then(async () => {
-      const seq = this.nextSeq;
-      const options = { expectedSeq: seq, leaseEpoch: this.leaseEpoch };
-      const events = this.events;
-      let entry: JournalEntry;
-      if (events?.carriesEvents) {
-        entry = await events.writeWith(
-          () => then?.(seq) ?? [],
-          async (batch) => (batch.length === 0 ? this.store.append(input, options) : (await this.store.appendWithEvents(input, options, { bus: events.bus, events: batch })).entry),
-        );
-      } else {
-        entry = await this.store.append(input, options);
-        if (then && events) for (const e of then(seq)) events.emit(e.type, e.data as never);
-      }
-      this.nextSeq = seq + 1;
-      this.recorded.set(step.stepId, entry);
-      this.appended.push(entry);
-      return entry;
-    });
-    this.chain = run.catch(() => undefined);
+  }
+
+  /** Runs `task` after every earlier one on the chain (a failed one does not stop the next); `step`: it takes a seq. */
+  private enqueue<T>(task: () => Promise<T>, step = true): Promise<T> {
+    if (step) this.pending++;
+    const run = this.chain.then(task);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chain = step ? settled.then(() => void this.pending--) : settled;
     return run;
   }
 
-  /** Waits for every pending append. */
-  async flush(): Promise<void> {
-    await this.chain;
+  /**
+   * Stores `batch` (the unwritten steps, then at most one new one) from the first unwritten seq,
+   * with the job's queued events when they ride on journal writes, and `announce()` (the new
+   * step's events) after them; without riding, those are emitted once stored. On success every
+   * entry is this run's, and none is left unwritten.
+   */
+  private async write(batch: readonly JournalEntryInput[], announce: (() => readonly RuntimeEventInput[]) | undefined): Promise<JournalEntry[]> {
+    const options: AppendJournalOptions = { expectedSeq: this.unwritten[0]?.entry.seq ?? this.nextSeq, leaseEpoch: this.leaseEpoch };
+    const events = this.events;
+    let stored: JournalEntry[];
+    if (events?.carriesEvents) {
+      stored = await events.writeWith(
+        () => announce?.() ?? [],
+        (outgoing) => this.append(batch, options, outgoing.length === 0 ? undefined : { bus: events.bus, events: outgoing }),
+      );
+    } else {
+      stored = await this.append(batch, options, undefined);
+      if (announce && events) for (const e of announce()) events.emit(e.type, e.data as never);
+    }
+    for (const entry of stored) {
+      this.recorded.set(entry.stepId ?? String(entry.seq), entry);
+      this.appended.push(entry);
+    }
+    this.unwritten = [];
+    this.nextSeq = options.expectedSeq + stored.length;
+    return stored;
   }
 
-  /** Refuses further appends (the run ended, was cancelled or lost its lease). */
-  close(): void {
-    this.closed = true;
+  /** One store call: `append` (or `appendWithEvents`) for one entry, `appendMany` for several. */
+  private async append(batch: readonly JournalEntryInput[], options: AppendJournalOptions, outbox: EventOutbox | undefined): Promise<JournalEntry[]> {
+    if (batch.length > 1) return (await this.store.appendMany(batch, options, outbox)).entries;
+    const entry = outbox === undefined ? await this.store.append(batch[0]!, options) : (await this.store.appendWithEvents(batch[0]!, options, outbox)).entry;
+    return [entry];
   }
+}
+
+/** The entry a store will hold for `input` at `seq` (undefined fields left out), before it is written. */
+function unwrittenEntry(input: JournalEntryInput, seq: number, leaseEpoch: number | undefined): JournalEntry {
+  const fields = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as JournalEntryInput;
+  return Object.freeze({ schemaVersion: 1, ...fields, seq, key: stepKey(input.jobId, seq), ...(leaseEpoch === undefined ? {} : { leaseEpoch }) });
 }
 
 /** A stable hash of a step's input (canonical JSON: sorted keys). */
