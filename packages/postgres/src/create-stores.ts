@@ -6,7 +6,7 @@ import { PostgresEventBus } from './events/postgres-event-bus.js';
 import type { MigrationResult } from './migrations/migrate.js';
 import { PostgresJobQueue } from './queue/postgres-job-queue.js';
 import { pruneFinished, type PruneFinishedOptions, type PruneFinishedResult } from './retention/prune-finished.js';
-import { PgSqlClient } from './sql/pg-client.js';
+import { DEFAULT_POOL_MAX, PgSqlClient } from './sql/pg-client.js';
 import { PgliteSqlClient } from './sql/pglite-client.js';
 import type { SqlClient } from './sql/sql-client.js';
 import { PostgresActionStore } from './stores/postgres-action-store.js';
@@ -54,6 +54,15 @@ export interface CreatePostgresStoresOptions extends CommonStoreOptions {
   pool?: pg.Pool | undefined;
   /** An existing `SqlClient` (left open by `close()`). */
   client?: SqlClient | undefined;
+  /**
+   * Connections to open before the factory returns (default 0: opened by the first statements
+   * that need them). The schema is then migrated or checked, and each connection has had the
+   * server load the tables' metadata (`BatonDatabase.warm`), so that a host started ahead of its
+   * first request answers it without connecting. A pool opened from `connectionString` keeps
+   * them open until `close()` (its `min`, unless `poolConfig.min` says otherwise); a `pool` you
+   * pass keeps them as its own settings say. A resume on a fresh kernel uses three at once.
+   */
+  warmConnections?: number | undefined;
 }
 
 export interface CreateEmbeddedStoresOptions extends CommonStoreOptions {
@@ -72,14 +81,22 @@ export const DEFAULT_EMBEDDED_DIR = './.baton-data';
 export async function createPostgresStores(options: CreatePostgresStoresOptions): Promise<BatonStores> {
   const given = (['connectionString', 'pool', 'client'] as const).filter((k) => options?.[k] !== undefined);
   if (given.length !== 1) throw new InvalidArgumentError('options', `give exactly one of connectionString, pool, client (got ${given.length ? given.join(', ') : 'none'})`);
+  const warmConnections = options.warmConnections ?? 0;
+  if (typeof warmConnections !== 'number' || !Number.isInteger(warmConnections) || warmConnections < 0) {
+    throw new InvalidArgumentError('warmConnections', `must be a whole number ≥ 0 (got ${String(warmConnections)})`);
+  }
+  const max = options.pool?.options.max ?? (options.connectionString !== undefined ? (options.poolConfig?.max ?? DEFAULT_POOL_MAX) : undefined);
+  if (max !== undefined && warmConnections > max) throw new InvalidArgumentError('warmConnections', `at most the pool's max (${max}), got ${warmConnections}`);
+  // Connections warmed on a pool we open stay open (its min) unless the caller set min.
+  const poolConfig = warmConnections > 0 && options.poolConfig?.min === undefined ? { ...options.poolConfig, min: warmConnections } : options.poolConfig;
   const client = options.client ?? new PgSqlClient({
       connectionString: options.connectionString,
       pool: options.pool,
-      poolConfig: options.poolConfig,
+      poolConfig,
       preparedStatements: options.preparedStatements,
     });
   // A client passed in stays the caller's; the pg wrapper is ours (it ends only a pool it opened).
-  return assemble(new BatonDatabase({ client, schema: options.schema, autoMigrate: options.autoMigrate, ownsClient: options.client === undefined }), options);
+  return assemble(new BatonDatabase({ client, schema: options.schema, autoMigrate: options.autoMigrate, ownsClient: options.client === undefined }), options, warmConnections);
 }
 
 /**
@@ -94,9 +111,10 @@ export async function createEmbeddedStores(options: CreateEmbeddedStoresOptions 
   return assemble(new BatonDatabase({ client, schema: options.schema, autoMigrate: options.autoMigrate, ownsClient: true }), options);
 }
 
-async function assemble(database: BatonDatabase, options: CommonStoreOptions): Promise<BatonStores> {
+async function assemble(database: BatonDatabase, options: CommonStoreOptions, warmConnections = 0): Promise<BatonStores> {
   try {
-    if (options.autoMigrate !== false) await database.migrate();
+    if (warmConnections > 0) await database.warm({ connections: warmConnections });
+    else if (options.autoMigrate !== false) await database.migrate();
   } catch (error) {
     await database.close().catch(() => {});
     throw error;

@@ -96,10 +96,39 @@ export class BatonDatabase {
     }
   }
 
+  /**
+   * Gets the database ready before its first request: migrates or checks the schema as `ready()`
+   * does, then has `connections` connections open (default 1; at most the pool's `max`), on each
+   * of which the server has planned a read of every table, so that a request's statements wait
+   * neither for a connection nor for the server to load the tables' metadata. On a client without
+   * connections of its own to open (PGlite, a `SqlClient` without `warm`), the read runs once.
+   * Safe to call again and concurrently. `InvalidArgumentError` for a bad `connections`.
+   */
+  async warm(options: { connections?: number | undefined } = {}): Promise<void> {
+    const connections = options?.connections ?? 1;
+    if (typeof connections !== 'number' || !Number.isInteger(connections) || connections < 0) {
+      throw new InvalidArgumentError('connections', `must be a whole number ≥ 0 (got ${String(connections)})`);
+    }
+    await this.ready();
+    const statement = warmStatement(this.tables);
+    if (this.client.warm) await this.client.warm({ connections, statement });
+    else if (connections > 0) await this.client.query(statement);
+  }
+
   /** Closes the client if this database opened it. */
   async close(): Promise<void> {
     if (this.ownsClient) await this.client.close();
   }
+}
+
+/**
+ * One statement that reads no row but makes the server plan a read of every table of the schema
+ * (the migrations table aside): on a new connection that loads each table's and index's metadata,
+ * which the first statements of a request would otherwise wait for.
+ */
+export function warmStatement(tables: Tables): string {
+  const names = Object.entries(tables).flatMap(([key, name]) => (key === 'schema' || key === 'migrations' ? [] : [name]));
+  return names.map((name) => `(SELECT 1 FROM ${name} LIMIT 0)`).join(' UNION ALL ');
 }
 
 /** Resolves a store's connection options to a database, and whether the store owns it. */

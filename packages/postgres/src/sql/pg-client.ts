@@ -3,7 +3,10 @@ import pg from 'pg';
 import { InvalidArgumentError } from '@baton/llm-client';
 import { mapDriverError, isConnectionError } from './driver-errors.js';
 import { PgNotificationListener } from '../notifications/pg-notification-listener.js';
-import type { NotificationHandler, QueryOptions, SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+import type { NotificationHandler, QueryOptions, SqlClient, SqlExecutor, SqlResult, WarmOptions } from './sql-client.js';
+
+/** Connections of a pool the client opens when `poolConfig.max` is not given. */
+export const DEFAULT_POOL_MAX = 10;
 
 export interface PgSqlClientOptions {
   /** A `postgres://` URL; the client opens (and on `close()` ends) its own pool. */
@@ -45,7 +48,7 @@ export class PgSqlClient implements SqlClient {
       if (typeof options.connectionString !== 'string' || options.connectionString.length === 0) {
         throw new InvalidArgumentError('connectionString', 'a postgres:// URL (or a pool) is required');
       }
-      this.pool = new pg.Pool({ max: 10, ...options.poolConfig, connectionString: options.connectionString });
+      this.pool = new pg.Pool({ max: DEFAULT_POOL_MAX, ...options.poolConfig, connectionString: options.connectionString });
       // An idle connection that the server drops emits 'error' on the pool; the pool discards it
       // and the next statement connects again. Without a listener the process would crash.
       this.pool.on('error', () => {});
@@ -107,6 +110,55 @@ export class PgSqlClient implements SqlClient {
       this.statementNames.set(text, name);
     }
     return { name, text, values: params as unknown[] };
+  }
+
+  /**
+   * Checks out `connections` pooled connections at once (the pool opens those it does not hold
+   * idle), runs `statement` on each, and gives them back. How long they then stay open is the
+   * pool's setting: an idle connection past the pool's `min` is closed after `idleTimeoutMillis`
+   * (10 s by default in pg). `InvalidArgumentError` when `connections` is not a whole number from
+   * 0 to the pool's `max`; `StoreUnavailableError` when a connection cannot be opened (the others
+   * are given back).
+   */
+  async warm(options: WarmOptions): Promise<void> {
+    const connections = options?.connections;
+    if (typeof connections !== 'number' || !Number.isInteger(connections) || connections < 0) {
+      throw new InvalidArgumentError('connections', `must be a whole number ≥ 0 (got ${String(connections)})`);
+    }
+    if (connections > this.pool.options.max) throw new InvalidArgumentError('connections', `at most the pool's max (${this.pool.options.max}), got ${connections}`);
+    if (this.closed) throw new InvalidArgumentError('client', 'closed');
+    const statement = options.statement;
+    const checkouts = await Promise.allSettled(Array.from({ length: connections }, () => this.pool.connect()));
+    const clients = checkouts.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
+    const broken = new Map<pg.PoolClient, unknown>();
+    // As in a transaction: a checked-out connection the server drops reports it on the client.
+    const listeners = clients.map((client) => {
+      const onError = (error: unknown): void => {
+        if (!broken.has(client)) broken.set(client, error);
+      };
+      client.on('error', onError);
+      return onError;
+    });
+    try {
+      const failed = checkouts.find((c) => c.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (statement === undefined) return;
+      // Every statement settles before any connection goes back to the pool.
+      const runs = await Promise.allSettled(clients.map((client) => client.query(statement)));
+      runs.forEach((run, i) => {
+        if (run.status === 'rejected' && isConnectionError(run.reason) && !broken.has(clients[i]!)) broken.set(clients[i]!, run.reason);
+      });
+      const refused = runs.find((run) => run.status === 'rejected');
+      if (refused) throw refused.reason;
+    } catch (error) {
+      throw mapDriverError(error);
+    } finally {
+      clients.forEach((client, i) => {
+        client.off('error', listeners[i]!);
+        const error = broken.get(client);
+        client.release(broken.has(client) ? (error instanceof Error ? error : true) : undefined);
+      });
+    }
   }
 
   async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {

@@ -17,6 +17,14 @@ export interface SqlExecutor {
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<Row>>;
 }
 
+/** What `SqlClient.warm` opens and runs. */
+export interface WarmOptions {
+  /** How many connections should be open when it returns (a whole number, at most the pool's size). */
+  readonly connections: number;
+  /** A statement run once on each of them, to fill the server's per-connection caches. */
+  readonly statement?: string | undefined;
+}
+
 /** Called with the payload of each notification on a channel. */
 export type NotificationHandler = (payload: string) => void;
 
@@ -31,6 +39,12 @@ export interface SqlClient extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   listen?(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /**
+   * Opens connections ahead of the first request, so that its statements neither wait for a
+   * connection nor for the server to load the tables' metadata on a new one. Absent on a client
+   * with a single connection (PGlite), which has nothing to open.
+   */
+  warm?(options: WarmOptions): Promise<void>;
   /** Releases what the client opened (a pool it created, a PGlite instance it started). */
   close(): Promise<void>;
 }
