@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { InvalidArgumentError } from '@baton/llm-client';
-import { mapDriverError, isConnectionError } from './driver-errors.js';
+import { isConnectionError, mapDriverError, sqlState } from './driver-errors.js';
 import { PgNotificationListener } from '../notifications/pg-notification-listener.js';
 import type { NotificationHandler, QueryOptions, SqlClient, SqlExecutor, SqlResult, WarmOptions } from './sql-client.js';
 
@@ -25,9 +25,12 @@ export interface PgSqlClientOptions {
 
 /**
  * `SqlClient` over a `pg.Pool`. Statements run on any pooled connection; a transaction holds one
- * connection from BEGIN to COMMIT. A connection that breaks is dropped from the pool (the next
- * statement gets a fresh one) and the failure surfaces as `StoreUnavailableError`. Notifications
- * use one dedicated connection that reconnects and listens again when it is lost.
+ * connection from BEGIN to COMMIT. When every open connection is busy and the pool may grow, a
+ * statement opens a new one but takes whichever is ready first, that one or a busy one given
+ * back. A statement the server refuses keeps its connection; a connection that breaks is dropped
+ * from the pool (the next statement gets a fresh one) and the failure surfaces as
+ * `StoreUnavailableError`. Notifications use one dedicated connection that reconnects and
+ * listens again when it is lost.
  */
 export class PgSqlClient implements SqlClient {
   readonly kind = 'postgres' as const;
@@ -36,6 +39,8 @@ export class PgSqlClient implements SqlClient {
   private listener: PgNotificationListener | undefined;
   private readonly statementNames = new Map<string, string>();
   private readonly prepare: boolean;
+  /** Callers racing a new connection against one given back (see `acquire`), first come first served. */
+  private readonly waiting: Array<() => void> = [];
   private closed = false;
 
   constructor(options: PgSqlClientOptions) {
@@ -54,24 +59,32 @@ export class PgSqlClient implements SqlClient {
       this.pool.on('error', () => {});
       this.ownsPool = true;
     }
+    this.pool.on('release', this.onRelease);
   }
 
   async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<SqlResult<Row>> {
+    const client = await this.acquire();
+    let broken: unknown;
+    const onError = (error: unknown): void => {
+      broken ??= error;
+    };
+    client.on('error', onError);
     try {
-      const result = await this.pool.query(this.config(text, params, options));
+      const result = await client.query(this.config(text, params, options));
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     } catch (error) {
+      // A statement the server refused leaves its connection fine, prepared statements and all
+      // (pg's own pool.query would close it); anything else may have left it unusable.
+      if (sqlState(error) === undefined || isConnectionError(error)) broken ??= error;
       throw mapDriverError(error);
+    } finally {
+      client.off('error', onError);
+      client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
     }
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw mapDriverError(error);
-    }
+    const client = await this.acquire();
     const tx: SqlExecutor = {
       query: async <Row>(text: string, params: readonly unknown[] = [], options?: QueryOptions) => {
         const result = await client.query(this.config(text, params, options));
@@ -99,6 +112,57 @@ export class PgSqlClient implements SqlClient {
       // A connection that failed is destroyed rather than returned to the pool.
       client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
     }
+  }
+
+  /**
+   * A pooled connection for a statement or a transaction. When every open connection is in use
+   * and the pool may grow, a new one is opened, but the caller takes whichever is ready first:
+   * the new one, or one given back meanwhile (a statement lasts about a millisecond; opening a
+   * connection takes several, and the first statements on it are slower while the server loads
+   * the tables' metadata). A new connection that lost the race joins the pool's idle ones.
+   */
+  private acquire(): Promise<pg.PoolClient> {
+    const pool = this.pool;
+    // The pool hands idle connections to its waiters on the next tick: those already promised are not free.
+    if (pool.idleCount > pool.waitingCount || pool.totalCount === 0 || pool.totalCount >= pool.options.max) {
+      return pool.connect().catch((error: unknown) => Promise.reject(mapDriverError(error)));
+    }
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const given = (): void => {
+        settled = true;
+        pool.connect().then(resolve, (error: unknown) => reject(mapDriverError(error)));
+      };
+      this.waiting.push(given);
+      pool.connect().then(
+        (client) => {
+          if (settled) return client.release();
+          settled = true;
+          this.stopWaiting(given);
+          resolve(client);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.stopWaiting(given);
+          reject(mapDriverError(error));
+        },
+      );
+    });
+  }
+
+  /** A connection went back to the pool: the first caller racing a new connection takes it. */
+  private readonly onRelease = (): void => {
+    if (this.waiting.length === 0) return;
+    // 'release' is emitted before the connection is among the idle ones (or is destroyed).
+    queueMicrotask(() => {
+      if (this.pool.idleCount > this.pool.waitingCount) this.waiting.shift()?.();
+    });
+  };
+
+  private stopWaiting(given: () => void): void {
+    const i = this.waiting.indexOf(given);
+    if (i >= 0) this.waiting.splice(i, 1);
   }
 
   /** A prepared statement is named by its text's hash: the same text (schema included) shares one name. */
@@ -171,6 +235,7 @@ export class PgSqlClient implements SqlClient {
     if (this.closed) return;
     this.closed = true;
     await this.listener?.close();
+    this.pool.off('release', this.onRelease);
     if (this.ownsPool) await this.pool.end();
   }
 }
