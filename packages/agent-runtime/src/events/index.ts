@@ -10,3 +10,4 @@ export {
   type RuntimeEventInput,
 } from './runtime-event.js';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './in-memory-event-bus.js';
+export { EventBatcher, type EventBatcherOptions, type EventBatcherStats, type EventBatchWrite, type EventBatchWriteResult } from './event-batcher.js';
