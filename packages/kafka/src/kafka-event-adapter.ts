@@ -1,9 +1,8 @@
-import type { EventBus, EventFilter, EventGap, EventUnsubscribe, RuntimeEvent } from '@baton/agent-runtime';
+import { EventBatcher, type EventBatcherStats, type EventBus, type EventFilter, type EventGap, type EventUnsubscribe, type RuntimeEvent } from '@baton/agent-runtime';
 import { InvalidArgumentError } from '@baton/llm-client';
 import type { CompressionTypes, Producer, ProducerConfig, TopicMessages } from 'kafkajs';
 import { KafkaSendError } from './errors/kafka-send-error.js';
 import { isRetriableKafkaError } from './errors/retriable.js';
-import { EventBatcher, type EventBatcherStats } from './event-batcher.js';
 import { toMessage } from './event-message.js';
 import { checkTopicPrefix, topicOf } from './event-topics.js';
 import { guarded, kafkaOf, nonNegativeInt, optionalFunction, positiveInt, type KafkaConnectionOptions } from './kafka-connection.js';
