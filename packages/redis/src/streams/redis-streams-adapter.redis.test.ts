@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CorruptStreamEntryError } from '../errors/corrupt-stream-entry-error.js';
 import { RedisCommandError } from '../errors/redis-command-error.js';
-import { deleteKeys, freshPrefix, redisAvailable, REDIS_URL, testClient } from '../test-helpers/environment.js';
+import { deleteKeys, eventually, freshPrefix, redisAvailable, REDIS_URL, testClient } from '../test-helpers/environment.js';
 import { RedisStreamsAdapter, type RedisStreamsAdapterOptions } from './redis-streams-adapter.js';
 
 const available = await redisAvailable();
@@ -119,6 +119,49 @@ describe.skipIf(!available)('RedisStreamsAdapter', () => {
       expect(maxInFlight).toBeLessThanOrEqual(2);
       await a.close();
       expect(client.status).toBe('ready'); // a borrowed client stays open
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("keeps each job's order across pipelines in flight: a job's later events wait for its slow pipeline", async () => {
+    const client = testClient();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sent: string[][] = [];
+    const original = client.pipeline.bind(client);
+    vi.spyOn(client, 'pipeline').mockImplementation((...args: Parameters<Redis['pipeline']>) => {
+      const pipeline = original(...args);
+      const jobs: string[] = [];
+      const xadd = pipeline.xadd.bind(pipeline) as (...a: unknown[]) => unknown;
+      pipeline.xadd = ((...a: unknown[]) => {
+        jobs.push((JSON.parse(String(a.at(-1))) as RuntimeEvent).jobId);
+        return xadd(...a);
+      }) as unknown as typeof pipeline.xadd;
+      const exec = pipeline.exec.bind(pipeline);
+      const first = sent.length === 0;
+      pipeline.exec = (async () => {
+        sent.push(jobs);
+        if (first) await gate; // the first pipeline is slow to leave
+        return exec();
+      }) as typeof pipeline.exec;
+      return pipeline;
+    });
+    try {
+      const a = adapter({ client, url: undefined, maxInFlightBatches: 4 });
+      await delta('acme', 'job-1', 'a');
+      await eventually(() => sent.length === 1);
+      await delta('acme', 'job-1', 'b');
+      await delta('acme', 'job-2', 'c');
+      await eventually(() => sent.length === 2);
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(sent).toEqual([['job-1'], ['job-2']]); // job-1's second event waits for its first
+      release();
+      await a.flush();
+      const entries = await a.readEvents(a.streamFor('acme'));
+      expect(entries.filter((e) => e.event.jobId === 'job-1').map((e) => e.event.seq)).toEqual([1, 2]);
+      expect(a.stats).toMatchObject({ written: 3, failed: 0, inFlightBatches: 0 });
+      await a.close();
     } finally {
       client.disconnect();
     }

@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '@baton/llm-client';
-import type { EventBus, EventFilter, EventGap, EventUnsubscribe, RuntimeEvent } from '@baton/agent-runtime';
+import { EventBatcher, type EventBus, type EventFilter, type EventGap, type EventUnsubscribe, type RuntimeEvent } from '@baton/agent-runtime';
 import type { Redis } from 'ioredis';
 import { keyPart, positiveInt } from '../connection/key-prefix.js';
 import { RedisConnection, type RedisConnectionOptions } from '../connection/redis-connection.js';
 import { mapRedisError } from '../errors/map-redis-error.js';
 import { checkEntryId, entriesOfReadReply, parseStreamEntry, type StreamEntry } from './stream-entries.js';
-import { StreamWriter, type StreamWriterStats } from './stream-writer.js';
+import { writeXaddPipeline } from './xadd-pipeline.js';
 
 export interface RedisStreamsAdapterOptions extends RedisConnectionOptions {
   /** Key of the single stream, or prefix of the per-scope ones (`<prefix>:<scopeId>`). Default `baton:events`. */
@@ -35,6 +35,20 @@ export interface RedisStreamsAdapterOptions extends RedisConnectionOptions {
   readonly onError?: ((error: unknown, info: { events: number }) => void) | undefined;
 }
 
+/** What the streams adapter has written so far, and what it holds now. */
+export interface StreamWriterStats {
+  /** Events appended. */
+  readonly written: number;
+  /** Events whose write failed (reported to `onError`). */
+  readonly failed: number;
+  /** Events dropped because the buffer was full (reported to `onGap`). */
+  readonly dropped: number;
+  /** Events waiting for a pipeline now. */
+  readonly buffered: number;
+  /** Pipelines being written now (at most `maxInFlightBatches`). */
+  readonly inFlightBatches: number;
+}
+
 export interface ReadEventsOptions {
   /** First entry id to return (inclusive); default the start of the stream. */
   readonly fromId?: string | undefined;
@@ -57,13 +71,15 @@ export interface ReadGroupOptions {
  * Writes every event of an `EventBus` to Redis Streams and reads them back. Construction
  * subscribes to the bus; each event is appended as JSON (field `event`) with an automatic id to
  * its scope's stream (or one stream), trimmed to about `maxLen` entries, in batched pipelines with
- * a bound on writes in flight. Reads validate each entry with the runtime's event parser.
+ * a bound on writes in flight and never two pipelines in flight with events of the same job, so
+ * each job's events are appended in order. Reads validate each entry with the runtime's event
+ * parser.
  *
  * `close()` unsubscribes, writes what it still holds, then closes the connections it opened.
  */
 export class RedisStreamsAdapter {
   readonly #connection: RedisConnection;
-  readonly #writer: StreamWriter;
+  readonly #batcher: EventBatcher;
   readonly #prefix: string;
   readonly #single: boolean;
   readonly #onError: (error: unknown, info: { events: number }) => void;
@@ -103,19 +119,12 @@ export class RedisStreamsAdapter {
       }
     };
     this.#connection = new RedisConnection('RedisStreamsAdapter', options);
-    this.#writer = new StreamWriter({
-      connection: this.#connection,
-      streamOf: (event) => this.streamFor(event.scopeId),
-      maxLen,
-      batchSize,
-      maxInFlightBatches,
-      maxBuffered,
-      onGap,
-      onError: this.#onError,
-    });
+    const pipeline = { connection: this.#connection, streamOf: (event: RuntimeEvent) => this.streamFor(event.scopeId), maxLen, onError: this.#onError };
+    // Each batch is one pipeline; commands that fail in it are counted, not the whole batch.
+    this.#batcher = new EventBatcher({ write: (batch) => writeXaddPipeline(batch, pipeline), batchSize, maxInFlightBatches, maxBuffered, onGap });
     // The handler never returns a promise, so the bus hands events over as fast as they come;
     // its own queue only holds a burst published within one tick.
-    this.#unsubscribe = eventBus.subscribe((event) => this.#writer.offer(event), {
+    this.#unsubscribe = eventBus.subscribe((event) => this.#batcher.offer(event), {
       ...options.filter,
       maxQueue: maxBuffered,
       overflow: 'drop-oldest',
@@ -130,7 +139,8 @@ export class RedisStreamsAdapter {
 
   /** Events written, failed and dropped so far, and what is buffered or in flight now. */
   get stats(): StreamWriterStats {
-    return this.#writer.stats;
+    const { written, failed, dropped, buffered, inFlightBatches } = this.#batcher.stats;
+    return { written, failed, dropped, buffered, inFlightBatches };
   }
 
   /**
@@ -140,7 +150,7 @@ export class RedisStreamsAdapter {
   async flush(): Promise<void> {
     // The bus hands events over on microtasks: after one turn of the loop it has given us all.
     await new Promise((resolve) => setImmediate(resolve));
-    await this.#writer.drained(this.#writer.offered);
+    await this.#batcher.drained(this.#batcher.offered);
   }
 
   /** Reads a stream's events in id order (`XRANGE`). An entry that does not parse throws `CorruptStreamEntryError`. */
@@ -228,7 +238,7 @@ export class RedisStreamsAdapter {
     await this.flush();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    await this.#writer.drained();
+    await this.#batcher.drained();
     for (const client of this.#blockingAll) client.disconnect();
     await this.#connection.close();
   }
