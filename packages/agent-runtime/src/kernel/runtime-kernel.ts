@@ -250,6 +250,7 @@ export class RuntimeKernel implements HandleHost {
     // actions are read.
     let job: JobRecord | undefined;
     let resumed: { job: JobRecord; reads: EarlyReads } | undefined;
+    let enqueued: JobRecord | undefined;
     const action = await this.actions.resolve(resumeToken, resolution, {
       ...options,
       find: async (query) => {
@@ -260,6 +261,17 @@ export class RuntimeKernel implements HandleHost {
       write: async (answer) => {
         resumed = undefined;
         const waiting = job;
+        if (answer.record.status !== 'pending' && waiting && this.queue && isWaitingFor(waiting, answer.record)) {
+          // Workers run the jobs: the answer, its announcement and the job's return to the queue in one write.
+          const written = await this.stores.actions.compareAndSetWithEnqueue(answer, {
+            queue: this.queue,
+            options: { jobId: waiting.id, scopeId: waiting.scopeId, priority: waiting.priority },
+            wake: this.wakeWorkers(waiting),
+            outbox: { bus: this.stores.events, events: [resolvedEvent(answer.record)] },
+          });
+          if (written.ok) enqueued = waiting;
+          return written;
+        }
         if (answer.record.status === 'pending' || !waiting || !this.resumesHere(waiting, answer.record)) return this.stores.actions.compareAndSet(answer);
         const ref = { jobId: waiting.id, scopeId: waiting.scopeId };
         const loaded = this.stores.journal.load(ref);
@@ -282,6 +294,7 @@ export class RuntimeKernel implements HandleHost {
       },
     });
     if (action.status === 'pending') return { action };
+    if (enqueued) return { action, handle: new ExecutionHandle(this, enqueued, false) };
     if (resumed) {
       this.launch(resumed.job, 'resume', { resumed: resumed.reads });
       return { action, handle: new ExecutionHandle(this, resumed.job, false) };
@@ -292,7 +305,7 @@ export class RuntimeKernel implements HandleHost {
 
   /** Whether a job read with its action can be resumed by this kernel with the answer's write (no queue, not still ending a run here). */
   private resumesHere(job: JobRecord, action: ActionRecord): boolean {
-    return !this.queue && job.status === 'waiting_for_action' && job.id === action.jobId && job.scopeId === action.scopeId && !this.active.has(job.id);
+    return !this.queue && isWaitingFor(job, action) && !this.active.has(job.id);
   }
 
   /** Runs a job that waits for an action whose answer is in (after `resume` elsewhere, or an expiry default). */
@@ -609,12 +622,17 @@ export class RuntimeKernel implements HandleHost {
    * share a database.
    */
   private async enqueue(job: JobRecord, announce: readonly RuntimeEventInput[] = []): Promise<void> {
-    const signal: Signal = { schemaVersion: 1, kind: 'job.enqueued', scopeId: job.scopeId, subjectId: job.id, at: this.now() };
     await this.queue!.enqueueAndSignal(
       { jobId: job.id, scopeId: job.scopeId, priority: job.priority },
-      { channels: this.stores.signals, channel: signalChannelName({ kind: 'job.enqueued' }), signal, onSignalError: this.onError },
+      this.wakeWorkers(job),
       announce.length > 0 ? { bus: this.stores.events, events: announce } : undefined,
     );
+  }
+
+  /** The wake-up of idle workers on every host for a job put on the queue. */
+  private wakeWorkers(job: JobRecord): { channels: SignalChannel; channel: string; signal: Signal; onSignalError: (error: unknown) => void } {
+    const signal: Signal = { schemaVersion: 1, kind: 'job.enqueued', scopeId: job.scopeId, subjectId: job.id, at: this.now() };
+    return { channels: this.stores.signals, channel: signalChannelName({ kind: 'job.enqueued' }), signal, onSignalError: this.onError };
   }
 
   /** A cancel or interrupt requested on another host for a job running here. */
@@ -698,6 +716,11 @@ export class RuntimeKernel implements HandleHost {
 
 /** How often a waiter re-reads a job that runs elsewhere, in case no event reaches it. */
 const POLL_MS = 500;
+
+/** Whether `job`, read with `action`, is its job and waits for an answer. */
+function isWaitingFor(job: JobRecord, action: ActionRecord): boolean {
+  return job.status === 'waiting_for_action' && job.id === action.jobId && job.scopeId === action.scopeId;
+}
 
 /** The `action.resolved` event of an answer that made its action final. */
 function resolvedEvent(action: ActionRecord): RuntimeEventInput {

@@ -5,6 +5,8 @@ import type { RuntimeEvent } from '../events/runtime-event.js';
 import { JobRecordSchema, type JobRecord } from '../jobs/job-record.js';
 import type { EventOutbox } from './event-bus.js';
 import type { JobStore } from './job-store.js';
+import type { EnqueueOptions, JobQueue } from './job-queue.js';
+import type { Signal, SignalChannel } from './signal-channel.js';
 
 /** Version of the stored `ActionRecord` shape. Bumped, with an upgrade path, when it changes. */
 export const ACTION_RECORD_SCHEMA_VERSION = 1;
@@ -216,6 +218,28 @@ export abstract class ActionStore {
       if (BatonError.isInstance(error) && (error.code === 'concurrent_modification' || error.code === 'job_not_found')) return { action };
       throw error;
     }
+  }
+
+  /**
+   * An answer together with its job's return to the queue (a resume where workers run the
+   * jobs): the action's compare-and-set as `compareAndSet`; only when it wins, the job enqueued
+   * with the outbox's events and the workers' wake-up, as `JobQueue.enqueueAndSignal` does. Where
+   * this store shares transactions with the queue (and its bus and signals) that is one write;
+   * otherwise, and by default, the answer is written, then the enqueue. A lost race writes
+   * nothing (`ok: false`).
+   */
+  async compareAndSetWithEnqueue(
+    answer: { record: ActionRecord; expectedVersion: number },
+    enqueue: {
+      queue: JobQueue;
+      options: EnqueueOptions;
+      wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined };
+      outbox?: EventOutbox | undefined;
+    },
+  ): Promise<CompareAndSetResult> {
+    const action = await this.compareAndSet(answer);
+    if (action.ok) await enqueue.queue.enqueueAndSignal(enqueue.options, enqueue.wake, enqueue.outbox);
+    return action;
   }
 
   /** Releases connections; the default does nothing. */

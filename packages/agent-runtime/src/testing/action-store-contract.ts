@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
 import type { RuntimeEventInput } from '../events/runtime-event.js';
 import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
+import { InMemoryJobQueue } from '../jobs/in-memory-job-queue.js';
+import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
 import type { ActionRecord, ActionStore } from '../ports/action-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -309,6 +311,29 @@ export function describeActionStoreContract(init: () => Promise<ActionStoreContr
         expect(results.filter((r) => r.job !== undefined)).toHaveLength(1);
         expect(await jobs.store.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'running', version: 2 });
         expect((await jobs.bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['action.resolved', 'job.resumed']);
+      });
+
+      it('compareAndSetWithEnqueue writes the answer, then puts the job on the queue with its events and wakes the workers; a lost race writes nothing', async () => {
+        const { jobs, job, action, answer, scopeId } = await setup();
+        const queue = new InMemoryJobQueue();
+        const signals = new InMemorySignalChannel();
+        const woken: string[] = [];
+        await signals.subscribe('jobs.enqueued', (signal) => void woken.push(signal.subjectId));
+        const enqueue = {
+          queue,
+          options: { jobId: job.id, scopeId, priority: job.priority },
+          wake: { channels: signals, channel: 'jobs.enqueued', signal: { schemaVersion: 1 as const, kind: 'job.enqueued' as const, scopeId, subjectId: job.id, at: Date.now() } },
+          outbox: { bus: jobs.bus, events: [{ type: 'action.resolved', jobId: job.id, scopeId, data: { actionId: action.id, actionType: 'approval', outcome: 'resolved' } } as RuntimeEventInput] },
+        };
+        const stale = await store.compareAndSetWithEnqueue({ ...answer, expectedVersion: 2 }, enqueue);
+        expect(stale.ok).toBe(false);
+        expect(await queue.get({ scopeId, jobId: job.id })).toBeUndefined();
+        const won = await store.compareAndSetWithEnqueue(answer, enqueue);
+        expect(won).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 } });
+        expect(await store.get({ scopeId, actionId: action.id })).toMatchObject({ status: 'resolved', version: 2 });
+        expect(await queue.get({ scopeId, jobId: job.id })).toMatchObject({ state: 'ready' });
+        expect((await jobs.bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['action.resolved']);
+        await expect.poll(() => woken).toEqual([job.id]);
       });
 
       it('bad input is refused before anything is written', async () => {

@@ -31,6 +31,7 @@ import { queueSql, type QueueSql } from './queue-sql.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
 import { outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
+import type { PriorWrite } from '../stores/postgres-job-store.js';
 
 export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
   /** Claims after which an unacked job is dead-lettered instead of claimed again. Default 5. */
@@ -128,6 +129,44 @@ export class PostgresJobQueue extends JobQueue {
     }
     const db = await this.ctx.sql();
     await db.query(write, [...params, notification.channel, notification.payload], { prepare: true });
+  }
+
+  /**
+   * Internal to this package: another store's `prior` write (CTEs), then, only when `prior.gate`
+   * returned a row, the enqueue with the outbox's events and the wake-up notification, in one
+   * statement (`PostgresActionStore.compareAndSetWithEnqueue`: an answer with its job's return to
+   * the queue). Whether the gate passed; `undefined`, having written nothing, when the signals or
+   * the bus are not on this database (the caller writes the ordinary way).
+   */
+  async enqueueAfterWrite(
+    options: EnqueueOptions,
+    wake: { channels: SignalChannel; channel: string; signal: Signal },
+    outbox: EventOutbox | undefined,
+    prior: PriorWrite,
+  ): Promise<boolean | undefined> {
+    const params = this.enqueueParams(options);
+    const notification = wake.channels instanceof PostgresSignalChannel ? wake.channels.notification(wake.channel, wake.signal) : undefined;
+    if (notification === undefined || !sameDatabase(notification.database, this.ctx.database)) return undefined;
+    const writer = outboxWriterFor(this, outbox);
+    const prepared = writer?.prepare(outbox!.events);
+    const hasEvents = outbox !== undefined && outbox.events.length > 0;
+    if (hasEvents && (writer === undefined || prepared === undefined)) return undefined;
+    const all = [...params, notification.channel, notification.payload];
+    const priorSql = prior.ctes(all.length + 1);
+    const enqueue = `q AS (${this.sql.enqueueAfter(prior.gate)} RETURNING pg_notify($7, $8) AS notified)`;
+    const mapError = (error: unknown) => prior.mapError?.(error) ?? mapValueError(error, prior.argument);
+    if (writer !== undefined && prepared !== undefined) {
+      const events = eventBatchSql(this.ctx.tables, all.length + prior.params.length + 1, 'q');
+      const text = `WITH ${priorSql}, ${enqueue}, ${events.ctes} ${events.select}`;
+      return (await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...all, ...prior.params], mapError)) !== undefined;
+    }
+    const db = await this.ctx.sql();
+    try {
+      const { rows } = await db.query<{ n: number }>(`WITH ${priorSql}, ${enqueue} SELECT count(*)::int AS n FROM q`, [...all, ...prior.params], { prepare: true });
+      return Number(rows[0]?.n ?? 0) > 0;
+    } catch (error) {
+      throw mapError(error);
+    }
   }
 
   private enqueueParams(options: EnqueueOptions): unknown[] {

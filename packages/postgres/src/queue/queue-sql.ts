@@ -10,10 +10,9 @@ export function queueSql(t: Tables) {
   /** Applies a pending re-enqueue (made while the job was leased), as the job becomes ready again. */
   const applyRequeue = `priority = coalesce(q.requeue_priority, q.priority), priority_rank = coalesce(q.requeue_rank, q.priority_rank),
       requeue_priority = NULL, requeue_rank = NULL, requeue_available_at = NULL`;
-  return {
-    /** `$3` priority, `$4` rank, `$5` now, `$6` available at. */
-    enqueue: `INSERT INTO ${t.queue} AS q (scope_id, job_id, priority, priority_rank, state, enqueued_at, available_at)
-      VALUES ($1, $2, $3, $4, 'ready', ${msToTs('$5')}, ${msToTs('$6')})
+  /** The enqueue of the row `source` gives (`VALUES …` or a `SELECT` gated on another write). */
+  const enqueueInto = (source: string): string => `INSERT INTO ${t.queue} AS q (scope_id, job_id, priority, priority_rank, state, enqueued_at, available_at)
+      ${source}
       ON CONFLICT (scope_id, job_id) DO UPDATE SET
         requeue_priority = CASE WHEN q.state = 'leased' THEN EXCLUDED.priority END,
         requeue_rank = CASE WHEN q.state = 'leased' THEN EXCLUDED.priority_rank END,
@@ -27,7 +26,13 @@ export function queueSql(t: Tables) {
         last_failure = CASE WHEN ${fresh} THEN NULL ELSE q.last_failure END,
         dead_letter_reason = CASE WHEN ${fresh} THEN NULL ELSE q.dead_letter_reason END,
         dead_lettered_at = CASE WHEN ${fresh} THEN NULL ELSE q.dead_lettered_at END,
-        state = CASE WHEN ${fresh} THEN 'ready' ELSE q.state END`,
+        state = CASE WHEN ${fresh} THEN 'ready' ELSE q.state END`;
+  return {
+    /** `$3` priority, `$4` rank, `$5` now, `$6` available at. */
+    enqueue: enqueueInto(`VALUES ($1, $2, $3, $4, 'ready', ${msToTs('$5')}, ${msToTs('$6')})`),
+    /** `enqueue`, only when the earlier CTE `gate` returned a row. */
+    enqueueAfter: (gate: string): string =>
+      enqueueInto(`SELECT $1::text, $2::text, $3::text, $4::int2, 'ready', ${msToTs('$5')}, ${msToTs('$6')} FROM (SELECT 1 FROM ${gate} LIMIT 1) AS g`),
     /** Leases that ran out at `$1` become ready again (rows another claimer holds are left to it). */
     sweepExpired: `UPDATE ${t.queue} AS q SET state = 'ready', worker_id = NULL, lease_expires_at = NULL, last_failure = 'lease expired',
         available_at = coalesce(q.requeue_available_at, q.available_at), ${applyRequeue}

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@baton/llm-client';
-import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EventOutbox, type JobRecord, type JobStore, type RuntimeEvent } from '@baton/agent-runtime';
+import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EnqueueOptions, type EventOutbox, type JobQueue, type Signal, type SignalChannel, type JobRecord, type JobStore, type RuntimeEvent } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { sqlState } from '../sql/driver-errors.js';
@@ -9,6 +9,7 @@ import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
 import { outboxStoreDatabase, sameDatabase } from '../events/event-outbox.js';
 import { PostgresJobStore } from './postgres-job-store.js';
+import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 
 const DEFAULT_LIMIT = 100;
 
@@ -139,6 +140,45 @@ export class PostgresActionStore extends ActionStore {
     });
     if (written !== undefined) return { action: { ok: true, record: stored }, job: written };
     return super.compareAndSetWithJobUpdate(answer, update);
+  }
+
+  /**
+   * With a `PostgresJobQueue` (and its signals and bus) on the same database: one statement
+   * writes the answer and, only when its compare-and-set matched, enqueues the job with the
+   * outbox's events and the wake-up notification. Otherwise as the port's default.
+   */
+  override async compareAndSetWithEnqueue(
+    answer: { record: ActionRecord; expectedVersion: number },
+    enqueue: {
+      queue: JobQueue;
+      options: EnqueueOptions;
+      wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined };
+      outbox?: EventOutbox | undefined;
+    },
+  ): Promise<CompareAndSetResult> {
+    const { queue } = enqueue;
+    const database = queue instanceof PostgresJobQueue ? outboxStoreDatabase(queue) : undefined;
+    if (!(queue instanceof PostgresJobQueue) || database === undefined || !sameDatabase(database, this.ctx.database)) return super.compareAndSetWithEnqueue(answer, enqueue);
+    const { stored, expected } = prepareSet(answer);
+    const t = this.ctx.tables;
+    const written = await queue.enqueueAfterWrite(enqueue.options, enqueue.wake, enqueue.outbox, {
+      ctes: (first) => {
+        const p = (i: number) => `$${first + i}`;
+        return `a AS (
+          UPDATE ${t.actions}
+             SET status = ${p(2)}, token_hash = ${p(3)}, version = ${p(4)}::int8 + 1, created_at = ${msToTs(p(5))}, expires_at = ${msToTs(p(6))}, record = ${p(7)}::jsonb
+           WHERE id = ${p(0)} AND scope_id = ${p(1)} AND version = ${p(4)}::int8
+          RETURNING 1
+        )`;
+      },
+      gate: 'a',
+      params: setParams(stored, expected),
+      argument: 'record',
+      mapError: (error) => (sqlState(error) === '23505' ? new InvalidArgumentError('record.tokenHash', 'already used by another action', error) : undefined),
+    });
+    if (written === undefined) return super.compareAndSetWithEnqueue(answer, enqueue);
+    if (written) return { ok: true, record: stored };
+    return { ok: false, current: await this.get({ scopeId: stored.scopeId, actionId: stored.id }) };
   }
 
   /** Whether one statement can write to this store's tables and `jobs`'. */

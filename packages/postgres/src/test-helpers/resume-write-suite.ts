@@ -5,6 +5,8 @@ import { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
+import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
+import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import type { TestBackend } from './backends.js';
 import { freshSchemaName } from './environment.js';
 import { CountingSqlClient } from './one-statement-suite.js';
@@ -22,6 +24,8 @@ export function describeResumeWrites(backend: TestBackend): void {
     let bus: PostgresEventBus;
     let jobs: PostgresJobStore;
     let actions: PostgresActionStore;
+    let queue: PostgresJobQueue;
+    let signals: PostgresSignalChannel;
     let scopeId: string;
     let n = 0;
 
@@ -32,6 +36,8 @@ export function describeResumeWrites(backend: TestBackend): void {
       bus = new PostgresEventBus({ database });
       jobs = new PostgresJobStore({ database });
       actions = new PostgresActionStore({ database });
+      queue = new PostgresJobQueue({ database });
+      signals = new PostgresSignalChannel({ database });
     });
     afterAll(async () => {
       await bus?.close();
@@ -85,6 +91,33 @@ export function describeResumeWrites(backend: TestBackend): void {
         [1, 'action.resolved'],
         [2, 'job.resumed'],
       ]);
+    });
+
+    it('with workers running the jobs, writes the answer, the enqueue, its event and the wake-up in one statement; a lost race writes nothing', async () => {
+      const { job, action, answer } = await paused();
+      const enqueue = {
+        queue,
+        options: { jobId: job.id, scopeId, priority: job.priority },
+        wake: { channels: signals, channel: 'jobs.enqueued', signal: { schemaVersion: 1 as const, kind: 'job.enqueued' as const, scopeId, subjectId: job.id, at: Date.now() } },
+        outbox: { bus, events: [{ type: 'action.resolved', jobId: job.id, scopeId, data: { actionId: action.id, actionType: 'approval', outcome: 'resolved' } }] as RuntimeEventInput[] },
+      };
+      const woken: string[] = [];
+      const stop = await signals.subscribe('jobs.enqueued', (signal) => void woken.push(signal.subjectId));
+      const stale = await actions.compareAndSetWithEnqueue({ ...answer, expectedVersion: 2 }, enqueue);
+      expect(stale).toMatchObject({ ok: false, current: { status: 'pending', version: 1 } });
+      expect(await queue.get({ scopeId, jobId: job.id })).toBeUndefined();
+      expect(await bus.replay({ scopeId, jobId: job.id })).toEqual([]);
+      let won: Awaited<ReturnType<PostgresActionStore['compareAndSetWithEnqueue']>>;
+      const statements = await client.during(async () => {
+        won = await actions.compareAndSetWithEnqueue(answer, enqueue);
+      });
+      expect(statements).toHaveLength(1);
+      expect(won!).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 } });
+      expect(await actions.get({ scopeId, actionId: action.id })).toMatchObject({ status: 'resolved', version: 2 });
+      expect(await queue.get({ scopeId, jobId: job.id })).toMatchObject({ state: 'ready', priority: job.priority });
+      expect((await bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['action.resolved']);
+      await expect.poll(() => woken).toEqual([job.id]);
+      await stop();
     });
 
     it('a job that changed since it was read: the answer is written alone, the job keeps its change, no event', async () => {
