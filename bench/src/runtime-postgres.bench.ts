@@ -8,7 +8,7 @@
  *     - warm pool: another kernel on the pool that paused the job (connections open and used).
  *     - fresh kernel, pool opened at startup (another host): the stores were created with
  *       `warmConnections: 3` before the span (connections open, schema checked, tables' metadata
- *       loaded on each, none used yet); the span is `RuntimeKernel.create` + `resume` + `result()`.
+ *       loaded and a job's statements prepared on each by a rehearsal rolled back); the span is `RuntimeKernel.create` + `resume` + `result()`.
  *     - cold: `createPostgresStores` (default options, `autoMigrate: false`) inside the span, so
  *       it includes opening every connection the resume needs and the schema check.
  *     All three run in a process that has already run the same code (Node has compiled it): a

@@ -14,6 +14,7 @@ import { PostgresJobStore } from './stores/postgres-job-store.js';
 import { PostgresJournalStore } from './stores/postgres-journal-store.js';
 import { PostgresLedgerWriter } from './stores/postgres-ledger-writer.js';
 import { PostgresSignalChannel } from './stores/postgres-signal-channel.js';
+import { rehearseJob } from './warm-rehearsal.js';
 
 /** Every port of the runtime on one database and schema, sharing its connections. */
 export interface BatonStores {
@@ -57,8 +58,9 @@ export interface CreatePostgresStoresOptions extends CommonStoreOptions {
   /**
    * Connections to open before the factory returns (default 0: opened by the first statements
    * that need them). The schema is then migrated or checked, and each connection has had the
-   * server load the tables' metadata (`BatonDatabase.warm`), so that a host started ahead of its
-   * first request answers it without connecting. A pool opened from `connectionString` keeps
+   * server load the tables' metadata (`BatonDatabase.warm`) and has rehearsed a job's life in a
+   * transaction rolled back (its statements stay prepared there, no row stays), so that a host
+   * started ahead of its first request answers it without connecting or planning cold. A pool opened from `connectionString` keeps
    * them open until `close()` (its `min`, unless `poolConfig.min` says otherwise); a `pool` you
    * pass keeps them as its own settings say. A resume on a fresh kernel uses three at once.
    */
@@ -113,7 +115,7 @@ export async function createEmbeddedStores(options: CreateEmbeddedStoresOptions 
 
 async function assemble(database: BatonDatabase, options: CommonStoreOptions, warmConnections = 0): Promise<BatonStores> {
   try {
-    if (warmConnections > 0) await database.warm({ connections: warmConnections });
+    if (warmConnections > 0) await database.warm({ connections: warmConnections, rehearse: (connection) => rehearseJob(connection, database.schema) });
     else if (options.autoMigrate !== false) await database.migrate();
   } catch (error) {
     await database.close().catch(() => {});

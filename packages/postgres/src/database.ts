@@ -7,7 +7,7 @@ import { LATEST_SCHEMA_VERSION } from './migrations/migrations.js';
 import { validateSchemaName } from './sql/identifiers.js';
 import { PgSqlClient } from './sql/pg-client.js';
 import { PgliteSqlClient } from './sql/pglite-client.js';
-import type { SqlClient } from './sql/sql-client.js';
+import type { SqlClient, WarmOptions } from './sql/sql-client.js';
 import { tablesOf, type Tables } from './sql/tables.js';
 
 export const DEFAULT_SCHEMA = 'baton';
@@ -104,14 +104,14 @@ export class BatonDatabase {
    * connections of its own to open (PGlite, a `SqlClient` without `warm`), the read runs once.
    * Safe to call again and concurrently. `InvalidArgumentError` for a bad `connections`.
    */
-  async warm(options: { connections?: number | undefined } = {}): Promise<void> {
+  async warm(options: { connections?: number | undefined; rehearse?: WarmOptions['rehearse'] } = {}): Promise<void> {
     const connections = options?.connections ?? 1;
     if (typeof connections !== 'number' || !Number.isInteger(connections) || connections < 0) {
       throw new InvalidArgumentError('connections', `must be a whole number ≥ 0 (got ${String(connections)})`);
     }
     await this.ready();
     const statement = warmStatement(this.tables);
-    if (this.client.warm) await this.client.warm({ connections, statement });
+    if (this.client.warm) await this.client.warm({ connections, statement, rehearse: options.rehearse });
     else if (connections > 0) await this.client.query(statement);
   }
 

@@ -105,6 +105,53 @@ describe.skipIf(!available)('Postgres: warmConnections', () => {
     expect(pool.ended).toBe(false);
   });
 
+  it("rehearses a job's statements on each connection and leaves nothing behind: they are prepared there before the first request", async () => {
+    const s = schema();
+    const stores = track(await createPostgresStores({ connectionString: DATABASE_URL, schema: s, warmConnections: 3 }));
+    const pool = poolOf(stores);
+    for (const table of ['jobs', 'journal_entries', 'journal_heads', 'actions', 'events', 'event_seqs'] as const) {
+      expect((await pool.query(`SELECT count(*)::int AS n FROM "${s}".${table}`)).rows[0]).toEqual({ n: 0 });
+    }
+    // Every warmed connection holds the statements a pause and a resume use.
+    const clients = await Promise.all(Array.from({ length: 3 }, () => pool.connect()));
+    try {
+      for (const c of clients) {
+        const prepared = (await c.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements')).rows.map((r) => r.statement);
+        expect(prepared.some((t) => t.includes(`"${s}"."jobs"`) && t.includes('INSERT'))).toBe(true);
+        expect(prepared.some((t) => t.includes('lk AS'))).toBe(true);
+        expect(prepared.some((t) => t.includes(`"${s}"."journal_heads"`))).toBe(true);
+      }
+    } finally {
+      for (const c of clients) c.release();
+    }
+  });
+
+  it('a rehearsal that fails changes nothing and does not fail the warm-up', async () => {
+    const s = schema();
+    const client = track(new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max: 2 } }));
+    await client.query(`CREATE SCHEMA "${s}"`);
+    await client.query(`CREATE TABLE "${s}".t (v int4)`);
+    const warnings = vi.spyOn(process, 'emitWarning');
+    let inserted = 0;
+    await client.warm({
+      connections: 2,
+      rehearse: async (connection) => {
+        // Concurrent statements on the one connection take turns.
+        await Promise.all([connection.query(`INSERT INTO "${s}".t VALUES (1)`), connection.query(`INSERT INTO "${s}".t VALUES (2)`)]);
+        const seen = (await connection.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${s}".t`)).rows[0]!.n;
+        inserted += seen;
+        await connection.query('SELECT 1/0');
+      },
+    });
+    expect(warnings).not.toHaveBeenCalled();
+    warnings.mockRestore();
+    // Each connection saw its own two rows inside its transaction; none was kept.
+    expect(inserted).toBe(4);
+    expect((await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${s}".t`)).rows[0]).toEqual({ n: 0 });
+    expect(client.pool.totalCount).toBe(2);
+    expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
+  });
+
   it('answers a resume on a fresh kernel without opening a connection', async () => {
     const s = schema();
     const workflow: Workflow = async (ctx) => {

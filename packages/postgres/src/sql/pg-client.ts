@@ -206,14 +206,14 @@ export class PgSqlClient implements SqlClient {
     try {
       const failed = checkouts.find((c) => c.status === 'rejected');
       if (failed) throw failed.reason;
-      if (statement === undefined) return;
       // Every statement settles before any connection goes back to the pool.
-      const runs = await Promise.allSettled(clients.map((client) => client.query(statement)));
+      const runs = statement === undefined ? [] : await Promise.allSettled(clients.map((client) => client.query(statement)));
       runs.forEach((run, i) => {
         if (run.status === 'rejected' && isConnectionError(run.reason) && !broken.has(clients[i]!)) broken.set(clients[i]!, run.reason);
       });
       const refused = runs.find((run) => run.status === 'rejected');
       if (refused) throw refused.reason;
+      if (options.rehearse) await Promise.all(clients.map((client) => this.rehearseOn(client, options.rehearse!, broken)));
     } catch (error) {
       throw mapDriverError(error);
     } finally {
@@ -222,6 +222,29 @@ export class PgSqlClient implements SqlClient {
         const error = broken.get(client);
         client.release(broken.has(client) ? (error instanceof Error ? error : true) : undefined);
       });
+    }
+  }
+
+  /** Runs `rehearse` on `client` inside a transaction rolled back afterwards; its failure is ignored (a broken connection is noted in `broken`). */
+  private async rehearseOn(client: pg.PoolClient, rehearse: (connection: SqlClient) => Promise<void>, broken: Map<pg.PoolClient, unknown>): Promise<void> {
+    // One connection runs one statement at a time: concurrent ones wait their turn.
+    let turn: Promise<unknown> = Promise.resolve();
+    const run = <Row>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<SqlResult<Row>> => {
+      const next = turn.then(async () => {
+        const result = await client.query(this.config(text, params, options));
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+      });
+      turn = next.catch(() => undefined);
+      return next;
+    };
+    // Inside a transaction rolled back, nothing is notified: listening is a no-op.
+    const bound: SqlClient = { kind: 'postgres', query: run, transaction: (fn) => fn({ query: run }), listen: async () => async () => {}, close: async () => {} };
+    try {
+      await client.query('BEGIN');
+      await rehearse(bound).catch(() => undefined);
+      await client.query('ROLLBACK');
+    } catch (error) {
+      if (!broken.has(client)) broken.set(client, error);
     }
   }
 

@@ -23,6 +23,13 @@ export interface WarmOptions {
   readonly connections: number;
   /** A statement run once on each of them, to fill the server's per-connection caches. */
   readonly statement?: string | undefined;
+  /**
+   * Work run on each of them inside a transaction that is then rolled back (best effort: a
+   * failure is ignored), through a client bound to that connection: the statements it runs are
+   * prepared there under the names the client gives them, so a request's first statements on
+   * the connection are neither parsed nor planned cold.
+   */
+  readonly rehearse?: ((connection: SqlClient) => Promise<void>) | undefined;
 }
 
 /** Called with the payload of each notification on a channel. */
