@@ -119,6 +119,14 @@ export type CompareAndSetResult =
   /** Lost the race: `current` is the record as it is now (undefined when not found in the scope). */
   | { ok: false; current: ActionRecord | undefined };
 
+/** A job's return to the queue with its events and the workers' wake-up, as `JobQueue.enqueueAndSignal` takes them. */
+export interface EnqueueWithWakeUp {
+  readonly queue: JobQueue;
+  readonly options: EnqueueOptions;
+  readonly wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined };
+  readonly outbox?: EventOutbox | undefined;
+}
+
 /**
  * Storage of actions. Every query is scoped: a record of another scope behaves as not found.
  * Implementations: `InMemoryActionStore` here, Postgres/PGlite and Redis in the adapters; all run
@@ -230,12 +238,7 @@ export abstract class ActionStore {
    */
   async compareAndSetWithEnqueue(
     answer: { record: ActionRecord; expectedVersion: number },
-    enqueue: {
-      queue: JobQueue;
-      options: EnqueueOptions;
-      wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined };
-      outbox?: EventOutbox | undefined;
-    },
+    enqueue: EnqueueWithWakeUp,
   ): Promise<CompareAndSetResult> {
     const action = await this.compareAndSet(answer);
     if (action.ok) await enqueue.queue.enqueueAndSignal(enqueue.options, enqueue.wake, enqueue.outbox);

@@ -1,14 +1,14 @@
 import { InvalidArgumentError } from '@baton/llm-client';
-import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EnqueueOptions, type EventOutbox, type JobQueue, type Signal, type SignalChannel, type JobRecord, type JobStore, type RuntimeEvent } from '@baton/agent-runtime';
+import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EnqueueWithWakeUp, type EventOutbox, type JobRecord, type JobStore, type RuntimeEvent } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { sqlState } from '../sql/driver-errors.js';
-import { msToTs } from '../sql/tables.js';
+import { msToTs, type Tables } from '../sql/tables.js';
 import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
 import { outboxStoreDatabase, sameDatabase } from '../events/event-outbox.js';
-import { PostgresJobStore } from './postgres-job-store.js';
+import { PostgresJobStore, type PriorWrite } from './postgres-job-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 
 const DEFAULT_LIMIT = 100;
@@ -118,26 +118,7 @@ export class PostgresActionStore extends ActionStore {
     const jobs = update.store;
     if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs)) return super.compareAndSetWithJobUpdate(answer, update);
     const { stored, expected } = prepareSet(answer);
-    const t = this.ctx.tables;
-    const written = await jobs.updateAfterWrite(update.job, update.outbox, {
-      ctes: (first) => {
-        const p = (i: number) => `$${first + i}`;
-        return `lk AS (
-          SELECT 1 FROM ${t.actions} AS la, ${t.jobs} AS lj
-           WHERE la.id = ${p(0)} AND la.scope_id = ${p(1)} AND la.version = ${p(4)}::int8 AND lj.scope_id = $1 AND lj.id = $2 AND lj.version = $3
-           FOR UPDATE
-        ), a AS (
-          UPDATE ${t.actions}
-             SET status = ${p(2)}, token_hash = ${p(3)}, version = ${p(4)}::int8 + 1, created_at = ${msToTs(p(5))}, expires_at = ${msToTs(p(6))}, record = ${p(7)}::jsonb
-           WHERE id = ${p(0)} AND scope_id = ${p(1)} AND version = ${p(4)}::int8 AND EXISTS (SELECT 1 FROM lk)
-          RETURNING 1
-        )`;
-      },
-      gate: 'a',
-      params: setParams(stored, expected),
-      argument: 'record',
-      mapError: (error) => (sqlState(error) === '23505' ? new InvalidArgumentError('record.tokenHash', 'already used by another action', error) : undefined),
-    });
+    const written = await jobs.updateAfterWrite(update.job, update.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: true }));
     if (written !== undefined) return { action: { ok: true, record: stored }, job: written };
     return super.compareAndSetWithJobUpdate(answer, update);
   }
@@ -149,33 +130,13 @@ export class PostgresActionStore extends ActionStore {
    */
   override async compareAndSetWithEnqueue(
     answer: { record: ActionRecord; expectedVersion: number },
-    enqueue: {
-      queue: JobQueue;
-      options: EnqueueOptions;
-      wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined };
-      outbox?: EventOutbox | undefined;
-    },
+    enqueue: EnqueueWithWakeUp,
   ): Promise<CompareAndSetResult> {
     const { queue } = enqueue;
     const database = queue instanceof PostgresJobQueue ? outboxStoreDatabase(queue) : undefined;
     if (!(queue instanceof PostgresJobQueue) || database === undefined || !sameDatabase(database, this.ctx.database)) return super.compareAndSetWithEnqueue(answer, enqueue);
     const { stored, expected } = prepareSet(answer);
-    const t = this.ctx.tables;
-    const written = await queue.enqueueAfterWrite(enqueue.options, enqueue.wake, enqueue.outbox, {
-      ctes: (first) => {
-        const p = (i: number) => `$${first + i}`;
-        return `a AS (
-          UPDATE ${t.actions}
-             SET status = ${p(2)}, token_hash = ${p(3)}, version = ${p(4)}::int8 + 1, created_at = ${msToTs(p(5))}, expires_at = ${msToTs(p(6))}, record = ${p(7)}::jsonb
-           WHERE id = ${p(0)} AND scope_id = ${p(1)} AND version = ${p(4)}::int8
-          RETURNING 1
-        )`;
-      },
-      gate: 'a',
-      params: setParams(stored, expected),
-      argument: 'record',
-      mapError: (error) => (sqlState(error) === '23505' ? new InvalidArgumentError('record.tokenHash', 'already used by another action', error) : undefined),
-    });
+    const written = await queue.enqueueAfterWrite(enqueue.options, enqueue.wake, enqueue.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: false }));
     if (written === undefined) return super.compareAndSetWithEnqueue(answer, enqueue);
     if (written) return { ok: true, record: stored };
     return { ok: false, current: await this.get({ scopeId: stored.scopeId, actionId: stored.id }) };
@@ -210,12 +171,7 @@ export class PostgresActionStore extends ActionStore {
     const sql = await this.ctx.sql();
     let updated: number;
     try {
-      const result = await sql.query(
-        `UPDATE ${this.ctx.tables.actions}
-            SET status = $3, token_hash = $4, version = $5 + 1, created_at = ${msToTs('$6')}, expires_at = ${msToTs('$7')}, record = $8::jsonb
-          WHERE id = $1 AND scope_id = $2 AND version = $5`,
-        setParams(stored, expected),
-      );
+      const result = await sql.query(setSql(this.ctx.tables, 1), setParams(stored, expected));
       updated = result.rowCount;
     } catch (error) {
       if (sqlState(error) === '23505') throw new InvalidArgumentError('record.tokenHash', 'already used by another action', error);
@@ -256,6 +212,37 @@ function prepareSet(update: { record: ActionRecord; expectedVersion: number }): 
   const expected = update.expectedVersion;
   if (!Number.isInteger(expected) || expected < 1) throw new InvalidArgumentError('expectedVersion', 'must be a positive integer');
   return { stored: { ...next, version: expected + 1 }, expected };
+}
+
+/** The compare-and-set UPDATE of an action, its parameters (`setParams`) from `$first`, with `extra` conditions. */
+function setSql(t: Tables, first: number, extra = ''): string {
+  const p = (i: number) => `$${first + i}`;
+  return `UPDATE ${t.actions}
+     SET status = ${p(2)}, token_hash = ${p(3)}, version = ${p(4)}::int8 + 1, created_at = ${msToTs(p(5))}, expires_at = ${msToTs(p(6))}, record = ${p(7)}::jsonb
+   WHERE id = ${p(0)} AND scope_id = ${p(1)} AND version = ${p(4)}::int8${extra}`;
+}
+
+/**
+ * An answer's compare-and-set as CTE `a`, for another store's statement to write with it. With
+ * `lockJob`, CTE `lk` first locks the action and the job (`$1` scope, `$2` id, `$3` expected
+ * version of the job's update) at the versions expected, and the answer is written only then.
+ */
+function answerWrite(t: Tables, stored: ActionRecord, expected: number, options: { lockJob: boolean }): PriorWrite {
+  return {
+    ctes: (first) => {
+      const p = (i: number) => `$${first + i}`;
+      const lock = `lk AS (
+          SELECT 1 FROM ${t.actions} AS la, ${t.jobs} AS lj
+           WHERE la.id = ${p(0)} AND la.scope_id = ${p(1)} AND la.version = ${p(4)}::int8 AND lj.scope_id = $1 AND lj.id = $2 AND lj.version = $3
+           FOR UPDATE
+        ), `;
+      return `${options.lockJob ? lock : ''}a AS (${setSql(t, first, options.lockJob ? ' AND EXISTS (SELECT 1 FROM lk)' : '')} RETURNING 1)`;
+    },
+    gate: 'a',
+    params: setParams(stored, expected),
+    argument: 'record',
+    mapError: (error) => (sqlState(error) === '23505' ? new InvalidArgumentError('record.tokenHash', 'already used by another action', error) : undefined),
+  };
 }
 
 /** `$1` id, `$2` scope id, `$3` status, `$4` token hash, `$5` expected version, `$6` created at, `$7` expires at, `$8` the record. */
