@@ -14,7 +14,7 @@ import { PostgresJobStore } from './stores/postgres-job-store.js';
 import { PostgresJournalStore } from './stores/postgres-journal-store.js';
 import { PostgresLedgerWriter } from './stores/postgres-ledger-writer.js';
 import { PostgresSignalChannel } from './stores/postgres-signal-channel.js';
-import { rehearseJob } from './warm-rehearsal.js';
+import { rehearseJobs } from './warm-rehearsal.js';
 
 /** Every port of the runtime on one database and schema, sharing its connections. */
 export interface BatonStores {
@@ -115,7 +115,7 @@ export async function createEmbeddedStores(options: CreateEmbeddedStoresOptions 
 
 async function assemble(database: BatonDatabase, options: CommonStoreOptions, warmConnections = 0): Promise<BatonStores> {
   try {
-    if (warmConnections > 0) await database.warm({ connections: warmConnections, rehearse: (connection) => rehearseJob(connection, database.schema) });
+    if (warmConnections > 0) await database.warm({ connections: warmConnections, rehearse: (connection) => rehearseJobs(connection, database.schema) });
     else if (options.autoMigrate !== false) await database.migrate();
   } catch (error) {
     await database.close().catch(() => {});

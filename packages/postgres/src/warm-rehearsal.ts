@@ -8,6 +8,13 @@ import { PostgresJobStore } from './stores/postgres-job-store.js';
 import { PostgresJournalStore } from './stores/postgres-journal-store.js';
 import { PostgresSignalChannel } from './stores/postgres-signal-channel.js';
 
+/**
+ * Postgres plans a prepared statement afresh on each of its first five runs on a connection
+ * (custom plans) before it may keep a generic plan: after six rehearsals a request's statements
+ * are planned for good there.
+ */
+const REHEARSALS = 6;
+
 /** The scope of the rehearsed job (its rows are rolled back; nothing outside the transaction sees them). */
 const SCOPE = '__baton_warm_up__';
 
@@ -16,6 +23,11 @@ const rehearsal: Workflow = async (ctx) => {
   await ctx.waitForAction({ type: 'approval', title: 'warm-up' });
   return ctx.step('done', () => 'done');
 };
+
+/** `REHEARSALS` rehearsals of a job's life on `connection` (see `rehearseJob`), one after another. */
+export async function rehearseJobs(connection: SqlClient, schema: string): Promise<void> {
+  for (let i = 0; i < REHEARSALS; i++) await rehearseJob(connection, schema);
+}
 
 /**
  * A job's life on `connection` (which the caller rolls back): created started, a step, a pause
