@@ -342,7 +342,7 @@ export class PostgresJobQueue extends JobQueue {
     if (!Number.isInteger(lease.epoch)) throw new InvalidArgumentError('epoch', 'must be an integer');
     const now = Math.floor(this.now());
     const db = await this.ctx.sql();
-    const result = await db.query(text, [ref.scopeId, ref.jobId, lease.epoch, lease.workerId, now, ...extra]);
+    const result = await db.query(text, [ref.scopeId, ref.jobId, lease.epoch, lease.workerId, now, ...extra], { prepare: true });
     if (result.rowCount > 0) return { rows: result.rows, now };
     const current = await this.get(ref);
     const lost = (reason: string, currentEpoch?: number) => new LeaseLostError({ jobId: ref.jobId, leaseEpoch: lease.epoch, workerId: lease.workerId, currentEpoch, reason });

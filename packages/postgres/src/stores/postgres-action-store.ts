@@ -171,7 +171,7 @@ export class PostgresActionStore extends ActionStore {
     const sql = await this.ctx.sql();
     let updated: number;
     try {
-      const result = await sql.query(setSql(this.ctx.tables, 1), setParams(stored, expected));
+      const result = await sql.query(setSql(this.ctx.tables, 1), setParams(stored, expected), { prepare: true });
       updated = result.rowCount;
     } catch (error) {
       if (sqlState(error) === '23505') throw new InvalidArgumentError('record.tokenHash', 'already used by another action', error);
@@ -201,7 +201,7 @@ export class PostgresActionStore extends ActionStore {
 
   private async select(where: string, params: unknown[]): Promise<ActionRecord[]> {
     const sql = await this.ctx.sql();
-    const { rows } = await sql.query<{ id: string; record: string }>(`SELECT id, record::text AS record FROM ${this.ctx.tables.actions} WHERE ${where}`, params);
+    const { rows } = await sql.query<{ id: string; record: string }>(`SELECT id, record::text AS record FROM ${this.ctx.tables.actions} WHERE ${where}`, params, { prepare: true });
     return rows.map(load);
   }
 }
