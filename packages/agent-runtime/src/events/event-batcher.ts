@@ -77,9 +77,15 @@ export class EventBatcher {
   readonly #maxBuffered: number;
   readonly #lingerMs: number;
   readonly #onGap: ((gap: EventGap) => void) | undefined;
-  #buffer: RuntimeEvent[] = [];
+  /** Events waiting, oldest first from `#head`; a slot taken out of order is left empty (compacted now and then). */
+  #buffer: Array<RuntimeEvent | undefined> = [];
+  #head = 0;
+  /** Events in the buffer. */
+  #count = 0;
   /** Jobs with events in a batch being written, and how many such batches. */
   readonly #busy = new Map<string, number>();
+  /** Every buffered event belongs to a job with a batch in flight: nothing to take until a batch ends or another job's event comes. */
+  #blocked = false;
   #inFlight = 0;
   #inFlightMessages = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -108,7 +114,7 @@ export class EventBatcher {
       written: this.#written,
       failed: this.#failed,
       dropped: this.#dropped,
-      buffered: this.#buffer.length,
+      buffered: this.#count,
       inFlightBatches: this.#inFlight,
       inFlightMessages: this.#inFlightMessages,
     };
@@ -122,9 +128,11 @@ export class EventBatcher {
   /** Takes an event to write; never blocks. A full buffer drops its oldest event to make room. */
   offer(event: RuntimeEvent): void {
     this.#offered++;
-    if (this.#buffer.length >= this.#maxBuffered) this.#drop(this.#buffer.shift()!);
+    if (this.#count >= this.#maxBuffered) this.#drop(this.#shiftOldest());
     this.#buffer.push(event);
-    if (this.#buffer.length >= this.#batchSize) this.#pump();
+    this.#count++;
+    if (this.#blocked && !this.#busy.has(event.jobId)) this.#blocked = false;
+    if (this.#count >= this.#batchSize) this.#pump();
     else this.#schedule();
   }
 
@@ -186,9 +194,13 @@ export class EventBatcher {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    while (this.#inFlight < this.#maxInFlightBatches && this.#buffer.length > 0) {
+    // While blocked, offers do not scan the buffer again (that made a long buffer quadratic).
+    while (!this.#blocked && this.#inFlight < this.#maxInFlightBatches && this.#count > 0) {
       const batch = this.#take();
-      if (batch.length === 0) return; // every buffered event belongs to a job in flight
+      if (batch.length === 0) {
+        this.#blocked = true; // every buffered event belongs to a job in flight
+        return;
+      }
       this.#start(batch);
     }
   }
@@ -222,6 +234,7 @@ export class EventBatcher {
           if (n === 0) this.#busy.delete(e.jobId);
           else this.#busy.set(e.jobId, n);
         }
+        this.#blocked = false; // its jobs' events may go now
         this.#pump();
         this.#settle();
       });
@@ -230,28 +243,41 @@ export class EventBatcher {
   /** Up to `batchSize` buffered events, oldest first, skipping jobs with a batch in flight. */
   #take(): RuntimeEvent[] {
     const buffer = this.#buffer;
-    const size = this.#batchSize;
-    if (this.#busy.size === 0) {
-      if (buffer.length <= size) {
-        this.#buffer = [];
-        return buffer;
-      }
-      this.#buffer = buffer.slice(size);
-      return buffer.slice(0, size);
-    }
     const batch: RuntimeEvent[] = [];
-    const rest: RuntimeEvent[] = [];
-    let i = 0;
-    for (; i < buffer.length && batch.length < size; i++) {
-      const event = buffer[i]!;
-      if (this.#busy.has(event.jobId)) rest.push(event);
-      else batch.push(event);
+    for (let i = this.#head; i < buffer.length && batch.length < this.#batchSize; i++) {
+      const event = buffer[i];
+      if (event === undefined || this.#busy.has(event.jobId)) continue;
+      batch.push(event);
+      buffer[i] = undefined;
     }
-    if (batch.length === 0) return batch;
-    for (; i < buffer.length; i++) rest.push(buffer[i]!);
-    this.#buffer = rest;
+    this.#count -= batch.length;
+    this.#advance();
     return batch;
   }
+
+  /** Removes and returns the oldest buffered event (the buffer is not empty). */
+  #shiftOldest(): RuntimeEvent {
+    this.#advance();
+    const event = this.#buffer[this.#head]!;
+    this.#buffer[this.#head++] = undefined;
+    this.#count--;
+    this.#advance();
+    return event;
+  }
+
+  /** Moves `#head` past empty slots; drops the slots before it once they are most of the array. */
+  #advance(): void {
+    const buffer = this.#buffer;
+    while (this.#head < buffer.length && buffer[this.#head] === undefined) this.#head++;
+    if (this.#head === buffer.length) {
+      this.#buffer = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= buffer.length) {
+      this.#buffer = buffer.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
 
   #settle(): void {
     if (this.#waiters.length === 0) return;
