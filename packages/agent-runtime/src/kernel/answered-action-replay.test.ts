@@ -1,34 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryActionStore } from '../actions/in-memory-action-store.js';
-import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
-import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
 import { InMemoryJobQueue } from '../jobs/in-memory-job-queue.js';
-import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
-import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
-import type { JobQueue } from '../ports/job-queue.js';
 import type { Workflow } from './job-runner.js';
-import { RuntimeKernel, type RuntimeStores } from './runtime-kernel.js';
+import { RuntimeKernel } from './runtime-kernel.js';
+import { memoryStores as stores, silentHeartbeats } from './kernel.test.helpers.js';
 
 // An answered wait is journaled with the run's next write, not on its own: a run that dies
 // between the two leaves no entry for it, and the next run reads the answer from the action
 // store again.
 
 const scope = { scopeId: 'tenant-a', principalId: 'alice' };
-
-function stores(): RuntimeStores {
-  return { jobs: new InMemoryJobStore(), journal: new InMemoryJournalStore(), events: new InMemoryEventBus(), actions: new InMemoryActionStore(), signals: new InMemorySignalChannel() };
-}
-
-/** A queue whose heartbeats never arrive: the worker behind it looks dead to everyone else. */
-function silentHeartbeats(queue: JobQueue): JobQueue {
-  return new Proxy(queue, {
-    get(target, prop, receiver) {
-      if (prop === 'heartbeat') return () => new Promise(() => {});
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 const until = async (check: () => Promise<boolean> | boolean): Promise<void> => {
   const deadline = Date.now() + 5_000;

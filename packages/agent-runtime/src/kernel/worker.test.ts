@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryActionStore } from '../actions/in-memory-action-store.js';
-import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
-import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
 import { InMemoryJobQueue } from '../jobs/in-memory-job-queue.js';
-import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
-import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
-import type { JobQueue } from '../ports/job-queue.js';
-import { RuntimeKernel, type RuntimeStores } from './runtime-kernel.js';
+import { RuntimeKernel } from './runtime-kernel.js';
+import { memoryStores as stores, silentHeartbeats } from './kernel.test.helpers.js';
 import type { Workflow } from './job-runner.js';
 
 const scope = { scopeId: 'tenant-a', principalId: 'alice' };
-
-function stores(): RuntimeStores {
-  return { jobs: new InMemoryJobStore(), journal: new InMemoryJournalStore(), events: new InMemoryEventBus(), actions: new InMemoryActionStore(), signals: new InMemorySignalChannel() };
-}
-
-/** A queue whose heartbeats never arrive: the worker behind it looks dead to everyone else. */
-function silentHeartbeats(queue: JobQueue): JobQueue {
-  return new Proxy(queue, {
-    get(target, prop, receiver) {
-      if (prop === 'heartbeat') return () => new Promise(() => {});
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 describe('workers', () => {
   it('run queued jobs under a lease, up to their concurrency, and ack them', async () => {
