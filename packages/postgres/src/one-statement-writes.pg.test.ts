@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RuntimeEvent, RuntimeEventInput } from '@baton/agent-runtime';
 import { PostgresEventBus } from './events/postgres-event-bus.js';
+import { physicalChannel } from './notifications/channel-names.js';
 import { PgSqlClient } from './sql/pg-client.js';
 import { PostgresJournalStore } from './stores/postgres-journal-store.js';
 import { postgresBackend } from './test-helpers/backends.js';
@@ -59,6 +60,51 @@ describe.skipIf(!available)('one-statement writes: across processes', () => {
       [3, 'c'],
       [4, 'after'],
     ]);
+    stop();
+    await remote.close();
+    await bus.close();
+  });
+
+  it('sends one notification per statement, with the batch inline when it fits and by reference when not; a one-event notice of an earlier version is still delivered', async () => {
+    const here = client();
+    const bus = new PostgresEventBus({ client: here, schema, crossProcess: true });
+    const journal = new PostgresJournalStore({ client: here, schema });
+    await bus.setup();
+    const payloads: Array<{ q: number; n: number; j: string; r?: unknown[] }> = [];
+    const raw = client();
+    const unlisten = await raw.listen(physicalChannel(schema, 'baton:events'), (payload) => void payloads.push(JSON.parse(payload) as never));
+    const delta = (jobId: string, text: string): RuntimeEventInput => ({ type: 'model.delta', scopeId: 'scope', jobId, data: { model: 'm', textDelta: text } }) as RuntimeEventInput;
+    const step = { scopeId: 'scope', jobId: 'batch', kind: 'custom' as const, name: 's', status: 'completed' as const, startedAt: 1, durationMs: 1 };
+    const until = Date.now() + 5_000;
+    await journal.appendWithEvents(step, { expectedSeq: 0 }, { bus, events: [delta('batch', 'a'), delta('batch', 'b'), delta('batch', 'c')] });
+    const big = await journal.appendWithEvents(step, { expectedSeq: 1 }, { bus, events: [delta('batch', 'd'), delta('batch', 'z'.repeat(9_000))] });
+    while (payloads.filter((p) => p.j === 'batch').length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    const ours = payloads.filter((p) => p.j === 'batch');
+    expect(ours.map((p) => [p.q, p.n, Array.isArray(p.r) ? p.r.length : 'by reference'])).toEqual([
+      [1, 3, 3],
+      [4, 2, 'by reference'],
+    ]);
+    expect(big.events.map((e) => e.seq)).toEqual([4, 5]);
+    await unlisten();
+
+    // A notice naming one event without a count (an earlier version's format) reaches subscribers too.
+    const remote = new PostgresEventBus({ client: client(), schema, crossProcess: true });
+    const got: RuntimeEvent[] = [];
+    const stop = remote.subscribe((e) => void got.push(e), { scopeId: 'scope' });
+    while (got.length === 0) {
+      if (Date.now() > until + 5_000) throw new Error('the remote bus never started listening');
+      await bus.publish(delta('warmup-legacy', 'x'));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const stored = await bus.publish(delta('legacy', 'old'));
+    got.length = 0;
+    const record = { ...stored };
+    await raw.query('SELECT pg_notify($1, $2)', [physicalChannel(schema, 'baton:events'), JSON.stringify({ o: 'another-bus', s: 'scope', j: 'legacy', q: stored.seq, r: record })]);
+    await raw.query('SELECT pg_notify($1, $2)', [physicalChannel(schema, 'baton:events'), JSON.stringify({ o: 'another-bus', s: 'scope', j: 'legacy', q: stored.seq })]);
+    const deadline = Date.now() + 5_000;
+    while (got.filter((e) => e.jobId === 'legacy').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(got.filter((e) => e.jobId === 'legacy')).toEqual([stored, stored]);
     stop();
     await remote.close();
     await bus.close();

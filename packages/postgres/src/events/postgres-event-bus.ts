@@ -16,7 +16,7 @@ import {
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
-import { physicalChannel } from '../notifications/channel-names.js';
+import { MAX_NOTIFY_PAYLOAD_BYTES, physicalChannel } from '../notifications/channel-names.js';
 import { checkJsonObject } from '../sql/json-check.js';
 import { msToTs } from '../sql/tables.js';
 import { jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
@@ -43,15 +43,19 @@ export interface PostgresEventBusOptions extends PostgresConnectionOptions {
 }
 
 const TYPES: ReadonlySet<string> = new Set(RUNTIME_EVENT_TYPES);
-/** Events whose JSON is longer than this travel by reference in notifications (Postgres caps payloads at 8000 bytes). */
-const INLINE_PAYLOAD_BYTES = 4000;
 const BUS_CHANNEL = 'baton:events';
 
+/**
+ * A notification of stored events: origin bus, scope, job, the first seq `q` and how many `n`
+ * (consecutive), with the records `r` when they fit in a payload (else they are read back).
+ * A notice without `n` (a bus of an earlier version) names one event, `r` being its record.
+ */
 interface Notice {
   o: string;
   s: string;
   j: string;
   q: number | string;
+  n?: number | string;
   r?: unknown;
 }
 
@@ -99,8 +103,10 @@ export class PostgresEventBus extends EventBus {
     this.generateId = options.generateId ?? (() => prefix + (++n).toString(36));
     this.channel = physicalChannel(this.ctx.database.schema, BUS_CHANNEL);
     const t = this.ctx.tables;
+    const head = `'o', $9::text, 's', $1::text, 'j', $2::text, 'q', e.seq, 'n', 1`;
     const notify = this.crossProcess
-      ? `, pg_notify($8, json_build_object('o', $9::text, 's', $1::text, 'j', $2::text, 'q', e.seq, 'r', CASE WHEN $10::boolean THEN e.record END)::text) AS notified`
+      ? `, pg_notify($8, (SELECT CASE WHEN octet_length(b.full) <= ${MAX_NOTIFY_PAYLOAD_BYTES} THEN b.full ELSE json_build_object(${head})::text END
+          FROM (SELECT json_build_object(${head}, 'r', json_build_array(e.record))::text AS full) AS b)) AS notified`
       : '';
     this.insertSql = `WITH s AS (
         INSERT INTO ${t.eventSeqs} AS q (scope_id, job_id, last_seq) VALUES ($1, $2, 1)
@@ -222,15 +228,7 @@ export class PostgresEventBus extends EventBus {
     const first = events[0];
     if (first === undefined || events.some((e) => e.scopeId !== first.scopeId || e.jobId !== first.jobId)) return undefined;
     const json = events.map((event) => jsonParam(event));
-    const params = [
-      first.scopeId,
-      first.jobId,
-      events.length,
-      `[${json.join(',')}]`,
-      json.map((text) => Buffer.byteLength(text) <= INLINE_PAYLOAD_BYTES),
-      this.crossProcess ? this.channel : null,
-      this.origin,
-    ];
+    const params = [first.scopeId, first.jobId, events.length, `[${json.join(',')}]`, this.crossProcess ? this.channel : null, this.origin];
     if (params.length !== EVENT_BATCH_PARAMS) throw new Error('event batch parameters out of step with eventBatchSql');
     return { scopeId: first.scopeId, jobId: first.jobId, events, params };
   }
@@ -276,9 +274,8 @@ export class PostgresEventBus extends EventBus {
   }
 
   private insertParams(event: RuntimeEvent): unknown[] {
-    const json = jsonParam(event);
-    const params: unknown[] = [event.scopeId, event.jobId, event.id, event.type, event.sessionId ?? null, Math.floor(event.at), json];
-    if (this.crossProcess) params.push(this.channel, this.origin, Buffer.byteLength(json) <= INLINE_PAYLOAD_BYTES);
+    const params: unknown[] = [event.scopeId, event.jobId, event.id, event.type, event.sessionId ?? null, Math.floor(event.at), jsonParam(event)];
+    if (this.crossProcess) params.push(this.channel, this.origin);
     return params;
   }
 
@@ -301,8 +298,14 @@ export class PostgresEventBus extends EventBus {
   private async deliverRemote(notice: Notice): Promise<void> {
     const seq = num(notice.q);
     const ref = { jobId: notice.j, scopeId: notice.s };
-    const event = notice.r !== undefined && notice.r !== null ? loadEvent(notice.r, ref, seq) : (await this.replay({ ...ref, fromSeq: seq, limit: 1 }))[0];
-    if (event && event.seq === seq) this.local.offer(event);
+    const batch = notice.n !== undefined;
+    const count = batch ? num(notice.n) : 1;
+    if (!Number.isInteger(seq) || seq < 1 || !Number.isInteger(count) || count < 1) return;
+    const inline = batch ? (Array.isArray(notice.r) && notice.r.length === count ? notice.r : undefined) : notice.r != null ? [notice.r] : undefined;
+    const events = inline !== undefined ? inline.map((raw, i) => loadEvent(raw, ref, seq + i)) : await this.replay({ ...ref, fromSeq: seq, limit: count });
+    events.forEach((event, i) => {
+      if (event.seq === seq + i) this.local.offer(event);
+    });
   }
 }
 
