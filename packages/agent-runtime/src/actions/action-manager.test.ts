@@ -75,6 +75,35 @@ describe('ActionManager.resolve', () => {
     expect(events.every((e) => !('tokenHash' in e.action))).toBe(true);
   });
 
+  it("hands a final answer's wake-up signal to the write, and publishes it only when the write did not send it", async () => {
+    const { manager, ctx, signals, store } = setup();
+    const received: Signal[] = [];
+    const given: Array<string | undefined> = [];
+    const resolveWith = async (sends: boolean) => {
+      const { action, resumeToken } = await manager.requireAction({ title: 'Go?' }, ctx);
+      await signals.subscribe(signalChannelName({ kind: 'action.resolved', scopeId: 'scope-a', subjectId: action.id }), (s) => void received.push(s));
+      await manager.resolve(resumeToken, { approved: true }, {
+        ...scopeA,
+        write: async (answer, signal) => {
+          given.push(signal && `${signal.channel} ${signal.signal.kind} ${String(signal.signal.data?.['status'])}`);
+          const result = await store.compareAndSet(answer);
+          return result.ok && sends ? { ...result, signalled: true } : result;
+        },
+      });
+      await Promise.resolve();
+      return action.id;
+    };
+    const first = await resolveWith(true);
+    expect(given).toEqual([`${signalChannelName({ kind: 'action.resolved', scopeId: 'scope-a', subjectId: first })} action.resolved resolved`]);
+    expect(received).toEqual([]); // the write said it sent it
+    const second = await resolveWith(false);
+    expect(received.map((s) => s.subjectId)).toEqual([second]);
+    // An approval that leaves the action pending carries no signal.
+    const { resumeToken } = await manager.requireAction({ title: 'Two?', approvers: ['alice', 'bob'], requiredApprovals: 2 }, ctx);
+    await manager.resolve(resumeToken, { approved: true }, { ...scopeA, write: async (answer, signal) => (given.push(signal === undefined ? 'none' : 'some'), store.compareAndSet(answer)) });
+    expect(given.at(-1)).toBe('none');
+  });
+
   it('rejects a forged or malformed token and changes nothing', async () => {
     const { manager, ctx, store } = setup();
     const { action } = await manager.requireAction({ title: 'x' }, ctx);

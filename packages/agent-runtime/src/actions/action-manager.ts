@@ -11,7 +11,7 @@ import {
   DuplicateApprovalError,
   InvalidResumeTokenError,
 } from '../errors/action-errors.js';
-import { ACTION_RECORD_SCHEMA_VERSION, type ActionApproval, type ActionRecord, type ActionStore, type CompareAndSetResult } from '../ports/action-store.js';
+import { ACTION_RECORD_SCHEMA_VERSION, type ActionApproval, type ActionRecord, type ActionStore, type CompareAndSetResult, type WriteSignal } from '../ports/action-store.js';
 import { signalChannelName, type SignalChannel } from '../ports/signal-channel.js';
 import type { ActionEvent, ActionEventType } from './action-events.js';
 import { timeoutOutcome, type ExpiryOutcome, type ExpirySweepResult } from './action-expiry.js';
@@ -135,9 +135,11 @@ export class ActionManager {
       /**
        * How the answer is written (default: `ActionStore.compareAndSet`); a caller may write more
        * with it (the job's resume, `ActionStore.compareAndSetWithJobUpdate`). A lost race is
-       * retried from `find`, as with the default.
+       * retried from `find`, as with the default. `signal` is a final answer's wake-up for waiters
+       * elsewhere: a write that sends it itself says so (`signalled: true`), else it is published
+       * after the write.
        */
-      write?: ((answer: { record: ActionRecord; expectedVersion: number }) => Promise<CompareAndSetResult>) | undefined;
+      write?: ((answer: { record: ActionRecord; expectedVersion: number }, signal: WriteSignal | undefined) => Promise<CompareAndSetResult>) | undefined;
     },
   ): Promise<ActionRecord> {
     const { scopeId, principalId } = options ?? ({} as typeof options);
@@ -168,10 +170,16 @@ export class ActionManager {
         status === 'pending'
           ? { ...record, approvals }
           : { ...record, approvals, status, resolution: approval.resolution, resolvedBy: principalId, resolvedAt: now };
-      const result = await write({ record: next, expectedVersion: record.version });
+      let signal: WriteSignal | undefined;
+      try {
+        signal = status === 'pending' ? undefined : this.finalSignal(next);
+      } catch {
+        signal = undefined; // published (or reported to onSignalError) after the write, as without one
+      }
+      const result = await write({ record: next, expectedVersion: record.version }, signal);
       if (!result.ok) continue; // someone else wrote in between: re-read and re-check everything
       if (status === 'pending') this.emit('action.approval_recorded', result.record);
-      else await this.finished(result.record, status === 'resolved' ? 'action.resolved' : 'action.rejected');
+      else await this.finished(result.record, status === 'resolved' ? 'action.resolved' : 'action.rejected', result.signalled === true);
       return result.record;
     }
     throw new ActionConflictError(lastSeen);
@@ -340,23 +348,27 @@ export class ActionManager {
    * processes sent in the background (signals are best effort; waiters also poll), so that the
    * answer's caller does not wait a round trip for it.
    */
-  private async finished(record: ActionRecord, event: ActionEventType): Promise<void> {
+  private async finished(record: ActionRecord, event: ActionEventType, signalled = false): Promise<void> {
     this.emit(event, record);
+    if (signalled) return;
     let sent: Promise<void>;
     try {
-      sent = this.signals.publish(signalChannelName({ kind: 'action.resolved', scopeId: record.scopeId, subjectId: record.id }), {
-        schemaVersion: 1,
-        kind: 'action.resolved',
-        scopeId: record.scopeId,
-        subjectId: record.id,
-        at: this.now(),
-        data: { status: record.status, jobId: record.jobId },
-      });
+      const { channel, signal } = this.finalSignal(record);
+      sent = this.signals.publish(channel, signal);
     } catch (error) {
       this.onSignalError(error);
       return;
     }
     sent.catch((error: unknown) => this.onSignalError(error));
+  }
+
+  /** The wake-up of waiters for a final answer (`action.resolved` on the action's channel, whatever the outcome). */
+  private finalSignal(record: ActionRecord): WriteSignal {
+    return {
+      channels: this.signals,
+      channel: signalChannelName({ kind: 'action.resolved', scopeId: record.scopeId, subjectId: record.id }),
+      signal: { schemaVersion: 1, kind: 'action.resolved', scopeId: record.scopeId, subjectId: record.id, at: this.now(), data: { status: record.status, jobId: record.jobId } },
+    };
   }
 
   private emit(type: ActionEventType, record: ActionRecord): void {

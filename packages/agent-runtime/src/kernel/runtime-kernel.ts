@@ -258,7 +258,7 @@ export class RuntimeKernel implements HandleHost {
         job = found?.job;
         return found?.action;
       },
-      write: async (answer) => {
+      write: async (answer, signal) => {
         resumed = undefined;
         const waiting = job;
         if (answer.record.status !== 'pending' && waiting && this.queue && isWaitingFor(waiting, answer.record)) {
@@ -279,7 +279,7 @@ export class RuntimeKernel implements HandleHost {
         loaded.catch(() => undefined);
         listed.catch(() => undefined);
         const plan = this.jobs.planResume({ ...ref, current: waiting, reason: `resumed on ${this.hostId}`, events: [resolvedEvent(answer.record)] });
-        const written = await this.stores.actions.compareAndSetWithJobUpdate(answer, { store: this.stores.jobs, job: plan.job, outbox: { bus: this.stores.events, events: plan.events } });
+        const written = await this.stores.actions.compareAndSetWithJobUpdate(answer, { store: this.stores.jobs, job: plan.job, outbox: { bus: this.stores.events, events: plan.events }, signal });
         if (written.action.ok) {
           const answered = written.action.record;
           if (written.job) {

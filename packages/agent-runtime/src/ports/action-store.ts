@@ -115,9 +115,21 @@ export function parseActionRecord(raw: unknown, actionId: string): ActionRecord 
 }
 
 export type CompareAndSetResult =
-  | { ok: true; record: ActionRecord }
+  /** Won: `record` as stored. `signalled`: the write also sent the answer's wake-up signal (`WriteSignal`). */
+  | { ok: true; record: ActionRecord; signalled?: boolean | undefined }
   /** Lost the race: `current` is the record as it is now (undefined when not found in the scope). */
   | { ok: false; current: ActionRecord | undefined };
+
+/**
+ * A signal to send with a write, only when the write lands: where the store shares transactions
+ * with `channels`, the write's own statement sends it (no round trip of its own); otherwise the
+ * caller publishes it afterwards.
+ */
+export interface WriteSignal {
+  readonly channels: SignalChannel;
+  readonly channel: string;
+  readonly signal: Signal;
+}
 
 /** A job's return to the queue with its events and the workers' wake-up, as `JobQueue.enqueueAndSignal` takes them. */
 export interface EnqueueWithWakeUp {
@@ -206,10 +218,14 @@ export abstract class ActionStore {
    * - `action.ok: true` without `job`: the answer stands, but the job had changed or is gone
    *   (its change and its events were not written): the caller moves the job on another way.
    * Other failures of the job's write are thrown.
+   *
+   * `update.signal` (the answer's wake-up for waiters elsewhere) is sent by that one write where
+   * this store also shares transactions with its channel (`action.signalled: true`); the default
+   * never sends it, and the caller publishes it.
    */
   async compareAndSetWithJobUpdate(
     answer: { record: ActionRecord; expectedVersion: number },
-    update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined },
+    update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined; signal?: WriteSignal | undefined },
   ): Promise<{ action: CompareAndSetResult; job?: { job: JobRecord; events: RuntimeEvent[] } | undefined }> {
     // A job record the job store would refuse must not leave the answer written alone.
     const parsed = JobRecordSchema.safeParse(update.job);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@baton/llm-client';
-import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EnqueueWithWakeUp, type EventOutbox, type JobRecord, type JobStore, type RuntimeEvent } from '@baton/agent-runtime';
+import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EnqueueWithWakeUp, type EventOutbox, type JobRecord, type JobStore, type RuntimeEvent, type WriteSignal } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { sqlState } from '../sql/driver-errors.js';
@@ -10,6 +10,7 @@ import { StoreContext } from '../store-context.js';
 import { outboxStoreDatabase, sameDatabase } from '../events/event-outbox.js';
 import { PostgresJobStore, type PriorWrite } from './postgres-job-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
+import { PostgresSignalChannel } from './postgres-signal-channel.js';
 
 const DEFAULT_LIMIT = 100;
 
@@ -113,14 +114,27 @@ export class PostgresActionStore extends ActionStore {
    */
   override async compareAndSetWithJobUpdate(
     answer: { record: ActionRecord; expectedVersion: number },
-    update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined },
+    update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined; signal?: WriteSignal | undefined },
   ): Promise<{ action: CompareAndSetResult; job?: { job: JobRecord; events: RuntimeEvent[] } | undefined }> {
     const jobs = update.store;
     if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs)) return super.compareAndSetWithJobUpdate(answer, update);
     const { stored, expected } = prepareSet(answer);
-    const written = await jobs.updateAfterWrite(update.job, update.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: true }));
-    if (written !== undefined) return { action: { ok: true, record: stored }, job: written };
+    const notify = this.notificationOf(update.signal);
+    const written = await jobs.updateAfterWrite(update.job, update.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: true, notify }));
+    if (written !== undefined) return { action: { ok: true, record: stored, signalled: notify !== undefined }, job: written };
     return super.compareAndSetWithJobUpdate(answer, update);
+  }
+
+  /** The `pg_notify` arguments of `signal` when its channel is a `PostgresSignalChannel` on this database (else it is published apart). */
+  private notificationOf(signal: WriteSignal | undefined): { channel: string; payload: string } | undefined {
+    if (signal === undefined || !(signal.channels instanceof PostgresSignalChannel)) return undefined;
+    let notification: ReturnType<PostgresSignalChannel['notification']>;
+    try {
+      notification = signal.channels.notification(signal.channel, signal.signal);
+    } catch {
+      return undefined; // published apart, where its error is reported as any signal's
+    }
+    return sameDatabase(notification.database, this.ctx.database) ? notification : undefined;
   }
 
   /**
@@ -226,8 +240,12 @@ function setSql(t: Tables, first: number, extra = ''): string {
  * An answer's compare-and-set as CTE `a`, for another store's statement to write with it. With
  * `lockJob`, CTE `lk` first locks the action and the job (`$1` scope, `$2` id, `$3` expected
  * version of the job's update) at the versions expected, and the answer is written only then.
+ * With `notify`, the answer's row sends that notification (at commit, and only if it was written).
  */
-function answerWrite(t: Tables, stored: ActionRecord, expected: number, options: { lockJob: boolean }): PriorWrite {
+function answerWrite(t: Tables, stored: ActionRecord, expected: number, options: { lockJob: boolean; notify?: { channel: string; payload: string } | undefined }): PriorWrite {
+  const params = setParams(stored, expected);
+  const { notify } = options;
+  if (notify) params.push(notify.channel, notify.payload);
   return {
     ctes: (first) => {
       const p = (i: number) => `$${first + i}`;
@@ -236,10 +254,11 @@ function answerWrite(t: Tables, stored: ActionRecord, expected: number, options:
            WHERE la.id = ${p(0)} AND la.scope_id = ${p(1)} AND la.version = ${p(4)}::int8 AND lj.scope_id = $1 AND lj.id = $2 AND lj.version = $3
            FOR UPDATE
         ), `;
-      return `${options.lockJob ? lock : ''}a AS (${setSql(t, first, options.lockJob ? ' AND EXISTS (SELECT 1 FROM lk)' : '')} RETURNING 1)`;
+      const returning = notify ? `pg_notify(${p(8)}::text, ${p(9)}::text)` : '1';
+      return `${options.lockJob ? lock : ''}a AS (${setSql(t, first, options.lockJob ? ' AND EXISTS (SELECT 1 FROM lk)' : '')} RETURNING ${returning})`;
     },
     gate: 'a',
-    params: setParams(stored, expected),
+    params,
     argument: 'record',
     mapError: (error) => (sqlState(error) === '23505' ? new InvalidArgumentError('record.tokenHash', 'already used by another action', error) : undefined),
   };

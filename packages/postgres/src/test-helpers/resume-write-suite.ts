@@ -93,6 +93,30 @@ export function describeResumeWrites(backend: TestBackend): void {
       ]);
     });
 
+    it("sends the answer's wake-up signal from the same statement when its channel is on this database; a lost race sends nothing", async () => {
+      const { job, action, answer, resume } = await paused();
+      const channel = `action.resolved:${scopeId}:${action.id}`;
+      const signal = { channels: signals, channel, signal: { schemaVersion: 1 as const, kind: 'action.resolved' as const, scopeId, subjectId: action.id, at: Date.now(), data: { status: 'resolved', jobId: job.id } } };
+      const woken: string[] = [];
+      const stop = await signals.subscribe(channel, (received) => void woken.push(`${received.kind}:${received.subjectId}`));
+      const lost = await actions.compareAndSetWithJobUpdate({ ...answer, expectedVersion: 2 }, { ...resume(), signal });
+      expect(lost.action.ok).toBe(false);
+      let result: Awaited<ReturnType<PostgresActionStore['compareAndSetWithJobUpdate']>>;
+      const statements = await client.during(async () => {
+        result = await actions.compareAndSetWithJobUpdate(answer, { ...resume(), signal });
+      });
+      expect(statements).toHaveLength(1);
+      expect(result!.action).toMatchObject({ ok: true, signalled: true, record: { status: 'resolved', version: 2 } });
+      await expect.poll(() => woken).toEqual([`action.resolved:${action.id}`]);
+      // A channel of another database is left to the caller.
+      const elsewhere = new PostgresSignalChannel({ database: new BatonDatabase({ client, schema: `${database.tables.schema}_other` }) });
+      const second = await paused();
+      const apart = await actions.compareAndSetWithJobUpdate(second.answer, { ...second.resume(), signal: { ...signal, channels: elsewhere } });
+      expect(apart.action).toMatchObject({ ok: true });
+      expect(apart.action.ok && apart.action.signalled).toBe(false);
+      await stop();
+    });
+
     it('with workers running the jobs, writes the answer, the enqueue, its event and the wake-up in one statement; a lost race writes nothing', async () => {
       const { job, action, answer } = await paused();
       const enqueue = {
