@@ -14,13 +14,19 @@ export interface PruneFinishedOptions {
    * to its result. With false, the job record goes too (also the records of jobs compacted earlier).
    */
   keepResult?: boolean | undefined;
-  /** Jobs (and orphaned rows) handled per statement. Default 500. */
+  /** Jobs handled per statement, and rows read per statement by the orphan pass. Default 500. */
   batchSize?: number | undefined;
   /**
    * Also remove orphans (default true): rows of job ids that have no job record (a job deleted by
    * hand, or by another tool) and no event newer than the TTL. See `pruneFinished`.
    */
   orphans?: boolean | undefined;
+  /**
+   * Rows of each table the orphan pass reads per call (default 10,000): a call goes on from where
+   * the previous call on the same `BatonDatabase` stopped, so its cost stays bounded however large
+   * the tables grow, and every row of a table is looked at once in about (its rows ÷ this) calls.
+   */
+  orphanScanRows?: number | undefined;
   /** Epoch milliseconds; injectable for tests. */
   now?: (() => number) | undefined;
 }
@@ -33,6 +39,9 @@ export interface PruneFinishedResult {
   /** Rows of job ids without a job record removed (journal entries and heads, shared data and log, deferred events, events and their seqs, queue rows). */
   readonly orphans: number;
 }
+
+/** Where the orphan pass of each table stopped, per database: the key of the last row it read. */
+const orphanCursors = new WeakMap<BatonDatabase, Map<string, readonly string[]>>();
 
 /**
  * Removes what finished jobs no longer need once they are older than the TTL: their journal
@@ -47,13 +56,20 @@ export interface PruneFinishedResult {
  * behind). Tables with a time (shared log, deferred events, events, queue) lose only rows older
  * than the TTL; the others (journal entries and heads, shared data, event seqs) lose all of such
  * a job id's rows. A journal or bus used without a job store on the same schema is orphaned in this
- * sense: sweep it with `orphans: false`. These passes read the tables without a time whole, in
- * batches of `batchSize` rows, each batch one statement locking its rows with `SKIP LOCKED`.
+ * sense: sweep it with `orphans: false`. Orphans have nothing to find them by but the absence of a
+ * job record, so this pass walks each table in primary-key order, `batchSize` rows a statement
+ * (each deleting the orphans among them, locked with `SKIP LOCKED`), and stops after
+ * `orphanScanRows` rows; the next call on the same `BatonDatabase` goes on from there, and after
+ * the end of a table starts over at its beginning. A call reads at most `orphanScanRows` rows of
+ * each table, however large the tables and however few the orphans; a new `BatonDatabase` (a
+ * restarted process) starts at the beginning.
  */
 export async function pruneFinished(database: BatonDatabase, options: PruneFinishedOptions): Promise<PruneFinishedResult> {
   if (!Number.isFinite(options?.olderThanMs) || options.olderThanMs < 0) throw new InvalidArgumentError('olderThanMs', 'must be a number ≥ 0');
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError('batchSize', 'must be a positive integer');
+  const scanRows = options.orphanScanRows ?? 10_000;
+  if (!Number.isInteger(scanRows) || scanRows < 1) throw new InvalidArgumentError('orphanScanRows', 'must be a positive integer');
   const keepResult = options.keepResult ?? true;
   const now = Math.floor((options.now ?? Date.now)());
   const t = database.tables;
@@ -82,55 +98,96 @@ export async function pruneFinished(database: BatonDatabase, options: PruneFinis
   }
   let orphans = 0;
   if (options.orphans ?? true) {
-    for (const { text, usesNow } of orphanStatements(t)) {
-      const params = [now - options.olderThanMs, batchSize, ...(usesNow ? [now] : [])];
-      for (;;) {
-        const result = await database.client.query<{ n: number }>(text, params);
-        const n = num(result.rows[0]?.n ?? 0);
-        orphans += n;
-        if (n < batchSize) break;
+    let cursors = orphanCursors.get(database);
+    if (!cursors) orphanCursors.set(database, (cursors = new Map()));
+    for (const statement of orphanStatements(t)) {
+      let cursor = cursors.get(statement.table);
+      let read = 0;
+      while (read < scanRows) {
+        const limit = Math.min(batchSize, scanRows - read);
+        const params = [now - options.olderThanMs, limit, ...(statement.usesNow ? [now] : []), ...(cursor ?? [])];
+        const result = await database.client.query<{ read: number; n: number; last: string[] | null }>(cursor ? statement.after : statement.first, params);
+        const row = result.rows[0];
+        const page = num(row?.read ?? 0);
+        read += page;
+        orphans += num(row?.n ?? 0);
+        // A short page is the end of the table: the next call starts over.
+        cursor = page < limit || !row?.last ? undefined : row.last;
+        if (!cursor) break;
       }
+      if (cursor) cursors.set(statement.table, cursor);
+      else cursors.delete(statement.table);
     }
   }
   return { jobs, rows, orphans };
 }
 
-/** Each table with per-job rows: its key columns after (scope_id, job_id), and its time column if it has one. */
-function orphanTables(t: Tables): ReadonlyArray<{ table: string; key: readonly string[]; at?: string; extra?: string }> {
+/**
+ * Each table with per-job rows: its key columns after (scope_id, job_id) with their types, and its
+ * time column if it has one.
+ */
+function orphanTables(t: Tables): ReadonlyArray<{ table: string; key: ReadonlyArray<readonly [string, 'int8' | 'text']>; at?: string; extra?: string }> {
   return [
-    { table: t.journalEntries, key: ['seq'] },
+    { table: t.journalEntries, key: [['seq', 'int8']] },
     { table: t.journalHeads, key: [] },
-    { table: t.sharedData, key: ['key'] },
-    { table: t.sharedLog, key: ['idx'], at: 'at' },
-    { table: t.deferredEvents, key: ['ord'], at: 'created_at' },
+    { table: t.sharedData, key: [['key', 'text']] },
+    { table: t.sharedLog, key: [['idx', 'int8']], at: 'at' },
+    { table: t.deferredEvents, key: [['ord', 'int8']], at: 'created_at' },
     { table: t.eventSeqs, key: [] },
-    { table: t.events, key: ['seq'], at: 'at' },
+    { table: t.events, key: [['seq', 'int8']], at: 'at' },
     // A row under a live lease is left to its worker (it finds no job and acks or fails it).
     { table: t.queue, key: [], at: 'enqueued_at', extra: `NOT (x.state = 'leased' AND x.lease_expires_at > ${msToTs('$3')})` },
   ];
 }
 
 /**
- * One statement per table removing up to `$2` orphaned rows: of job ids with no job record and no
- * event after the cutoff `$1` (epoch ms), and, where the table has a time, older than the cutoff;
- * `$3` (now) only where a condition needs it.
+ * Per table, a statement that reads the next `$2` rows in primary-key order (`first` from the
+ * start of the table, `after` past the key in the last parameters) and deletes the orphaned ones
+ * among them: rows of job ids with no job record and no event after the cutoff `$1` (epoch ms),
+ * and, where the table has a time, older than the cutoff; `$3` is now where a condition needs it.
+ * It returns how many rows it read, how many it deleted, and the last key read (as text).
  */
-function orphanStatements(t: Tables): Array<{ text: string; usesNow: boolean }> {
+function orphanStatements(t: Tables): Array<{ table: string; first: string; after: string; usesNow: boolean }> {
   return orphanTables(t).map(({ table, key, at, extra }) => {
-    const cols = ['scope_id', 'job_id', ...key];
-    const conditions = [
-      ...(at ? [`x.${at} <= ${msToTs('$1')}`] : []),
-      ...(extra ? [extra] : []),
-      `NOT EXISTS (SELECT 1 FROM ${t.jobs} AS j WHERE j.scope_id = x.scope_id AND j.id = x.job_id)`,
-      `NOT EXISTS (SELECT 1 FROM ${t.events} AS e WHERE e.scope_id = x.scope_id AND e.job_id = x.job_id AND e.at > ${msToTs('$1')})`,
-    ];
-    const text = `WITH o AS (
-        SELECT ${cols.map((c) => `x.${c}`).join(', ')} FROM ${table} AS x
-         WHERE ${conditions.join(' AND ')}
-         LIMIT $2 FOR UPDATE OF x SKIP LOCKED
+    const usesNow = extra !== undefined;
+    const cols = ['scope_id', 'job_id', ...key.map(([name]) => name)];
+    const types = ['text', 'text', ...key.map(([, type]) => type)];
+    const list = (alias: string) => cols.map((c) => `${alias}.${c}`).join(', ');
+    const same = (a: string, b: string) => cols.map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+    const firstParam = usesNow ? 4 : 3;
+    const past = `WHERE (${list('x')}) > (${types.map((type, i) => `$${firstParam + i}::${type}`).join(', ')})`;
+    const conditions = [...(at ? [`x.${at} <= ${msToTs('$1')}`] : []), ...(extra ? [extra] : [])];
+    // Every step is bounded by the page: the page is read from the key index, and each of its job
+    // ids is looked up in the jobs and events keys through a LATERAL ... LIMIT 1, which the planner
+    // cannot turn into a join reading those tables whole. The OFFSET 0 keeps the time condition out
+    // of the events lookup, which then reads the job's events by key, never every event after the
+    // cutoff through the index on time.
+    const text = (from: string) => `WITH page AS MATERIALIZED (
+        SELECT ${list('x')} FROM ${table} AS x ${from} ORDER BY ${list('x')} LIMIT $2
       ),
-      d AS (DELETE FROM ${table} AS x USING o WHERE ${cols.map((c) => `x.${c} = o.${c}`).join(' AND ')} RETURNING 1)
-      SELECT count(*)::int AS n FROM d`;
-    return { text, usesNow: extra !== undefined };
+      ids AS MATERIALIZED (SELECT DISTINCT p.scope_id, p.job_id FROM page AS p),
+      jobless AS MATERIALIZED (
+        SELECT i.scope_id, i.job_id FROM ids AS i
+          LEFT JOIN LATERAL (SELECT true AS found FROM ${t.jobs} AS j WHERE j.scope_id = i.scope_id AND j.id = i.job_id LIMIT 1) AS j ON true
+         WHERE j.found IS NULL
+      ),
+      gone AS MATERIALIZED (
+        SELECT i.scope_id, i.job_id FROM jobless AS i
+          LEFT JOIN LATERAL (
+            SELECT true AS found
+              FROM (SELECT e.at FROM ${t.events} AS e WHERE e.scope_id = i.scope_id AND e.job_id = i.job_id OFFSET 0) AS e
+             WHERE e.at > ${msToTs('$1')} LIMIT 1
+          ) AS e ON true
+         WHERE e.found IS NULL
+      ),
+      o AS (
+        SELECT ${list('x')} FROM ${table} AS x JOIN page AS p ON ${same('x', 'p')}
+         WHERE ${[`(x.scope_id, x.job_id) IN (SELECT g.scope_id, g.job_id FROM gone AS g)`, ...conditions].join(' AND ')}
+         FOR UPDATE OF x SKIP LOCKED
+      ),
+      d AS (DELETE FROM ${table} AS x USING o WHERE ${same('x', 'o')} RETURNING 1)
+      SELECT (SELECT count(*) FROM page)::int AS read, (SELECT count(*) FROM d)::int AS n,
+             (SELECT ARRAY[${cols.map((c) => `p.${c}::text`).join(', ')}] FROM page AS p ORDER BY ${cols.map((c) => `p.${c} DESC`).join(', ')} LIMIT 1) AS last`;
+    return { table, first: text(''), after: text(past), usesNow };
   });
 }
