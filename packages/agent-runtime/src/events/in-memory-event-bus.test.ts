@@ -42,6 +42,25 @@ describe('InMemoryEventBus history', () => {
   });
 });
 
+describe('InMemoryEventBus publishMany', () => {
+  it('stores a batch as publish would one event after another (a terminal event with a TTL of 0 starts a new history)', async () => {
+    const terminalThenMore = (jobId: string): RuntimeEventInput[] => [delta(jobId, 'a'), { type: 'job.completed', jobId, scopeId, data: { from: 'running' } }, delta(jobId, 'b')];
+    const one = new InMemoryEventBus({ finishedJobTtlMs: 0, now: () => 5 });
+    for (const input of terminalThenMore('j')) await one.publish(input);
+    const many = new InMemoryEventBus({ finishedJobTtlMs: 0, now: () => 5 });
+    const published = await many.publishMany(terminalThenMore('j'));
+    expect(published.map((e) => e.seq)).toEqual([1, 2, 1]);
+    const shape = (events: readonly RuntimeEvent[]) => events.map((e) => [e.seq, e.type]);
+    expect(shape(await many.replay({ jobId: 'j', scopeId }))).toEqual(shape(await one.replay({ jobId: 'j', scopeId })));
+    expect(shape(await many.replay({ jobId: 'j', scopeId }))).toEqual([[1, 'model.delta']]);
+  });
+
+  it('refuses a batch that is not an array', async () => {
+    const bus = new InMemoryEventBus();
+    await expect(bus.publishMany(delta('j', 'a') as never)).rejects.toMatchObject({ code: 'invalid_argument', argument: 'events' });
+  });
+});
+
 describe('InMemoryEventBus slow subscribers', () => {
   async function blockedSubscriber(bus: InMemoryEventBus, options: Parameters<InMemoryEventBus['subscribe']>[1]) {
     let release!: () => void;

@@ -56,6 +56,12 @@ const TYPES: ReadonlySet<string> = new Set(RUNTIME_EVENT_TYPES);
 /**
  * `EventBus` in process memory.
  *
+ * Validation: `publish` refuses what the durable buses refuse, with the same
+ * `InvalidArgumentError`: data that is not a JSON object (`event.data…`), and anything the
+ * parser that reads events back refuses, the type's `data` schema included (`event`). A refused
+ * event is neither stored nor delivered and uses no seq; `publishMany` validates the whole batch
+ * before storing any of it. Stored events are frozen copies, handed to readers as they are.
+ *
  * History: the bus keeps the last `maxEventsPerJob` events of each job for `replay` and
  * `stream({ fromSeq })`, and forgets a job `finishedJobTtlMs` after its terminal event
  * (completed, failed, cancelled, interrupted, dead-lettered); a job that publishes again
@@ -105,35 +111,66 @@ export class InMemoryEventBus extends EventBus {
   }
 
   override async publish<K extends RuntimeEventType>(input: RuntimeEventInput<K>): Promise<RuntimeEvent<K>> {
+    const now = this.#now();
+    const event = this.#build(input, now);
+    this.#evictExpired(now);
+    return this.#store(event, now) as RuntimeEvent<K>;
+  }
+
+  /**
+   * Every event validated first, then all stored and delivered in order (as `publish` would one
+   * by one, each after the previous one of its job); an invalid event anywhere stores and
+   * delivers none of the batch.
+   */
+  override async publishMany(inputs: readonly RuntimeEventInput[]): Promise<RuntimeEvent[]> {
+    if (!Array.isArray(inputs)) throw new InvalidArgumentError('events', 'must be an array of events');
+    const now = this.#now();
+    const events = inputs.map((input) => this.#build(input, now));
+    return events.map((event) => {
+      this.#evictExpired(now);
+      return this.#store(event, now);
+    });
+  }
+
+  /**
+   * Validates an input as the durable buses do, with the parser that reads events back (the
+   * type's `data` schema included), and builds its record without a seq. Throws
+   * `InvalidArgumentError` (`event.data…` for data that is not JSON, `event` for anything the
+   * parser refuses); nothing is stored, no seq is used.
+   */
+  #build(input: RuntimeEventInput, now: number): Record<string, unknown> {
     if (typeof input !== 'object' || input === null || !TYPES.has(input.type)) throw new InvalidArgumentError('event.type', 'not a runtime event type');
     const { jobId, scopeId } = input;
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidArgumentError('event.jobId', 'required');
     if (typeof scopeId !== 'string' || scopeId === '') throw new InvalidArgumentError('event.scopeId', 'required');
     const data = toFrozenJsonObject(input.data, 'event.data');
-    const now = this.#now();
-    this.#evictExpired(now);
-    const key = `${scopeId}\u0000${jobId}`;
-    let history = this.#histories.get(key);
-    if (!history) this.#histories.set(key, (history = { key, nextSeq: 1, events: new FifoQueue(), firstSeq: 1, finishedAt: undefined }));
-    const event: Record<string, unknown> = {
-      schemaVersion: 1,
-      id: input.id ?? this.#generateId(),
-      type: input.type,
-      jobId,
-      scopeId,
-      seq: history.nextSeq++,
-      at: input.at ?? now,
-      data,
-    };
+    const event: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.#generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? now, data };
     if (input.sessionId !== undefined) event.sessionId = input.sessionId;
     if (input.traceId !== undefined) event.traceId = input.traceId;
-    const stored = Object.freeze(event) as unknown as RuntimeEvent<K>;
+    try {
+      parseRuntimeEvent(event, { jobId, scopeId, seq: 1 });
+    } catch (error) {
+      if (error instanceof CorruptRecordError) throw new InvalidArgumentError('event', error.issue, error);
+      throw error;
+    }
+    return event;
+  }
+
+  /** Gives a built event its job's next seq, stores it and hands it to matching subscribers. */
+  #store(event: Record<string, unknown>, now: number): RuntimeEvent {
+    const jobId = event.jobId as string;
+    const type = event.type as RuntimeEventType;
+    const key = `${event.scopeId as string}\u0000${jobId}`;
+    let history = this.#histories.get(key);
+    if (!history) this.#histories.set(key, (history = { key, nextSeq: 1, events: new FifoQueue(), firstSeq: 1, finishedAt: undefined }));
+    event.seq = history.nextSeq++;
+    const stored = Object.freeze(event) as unknown as RuntimeEvent;
     history.events.push(stored);
     if (history.events.length > this.#maxEventsPerJob) {
       history.events.shift();
       history.firstSeq++;
     }
-    if (TERMINAL_JOB_EVENT_TYPES.has(input.type)) {
+    if (TERMINAL_JOB_EVENT_TYPES.has(type)) {
       history.finishedAt = now;
       this.#finished.push({ history, at: now });
     } else {

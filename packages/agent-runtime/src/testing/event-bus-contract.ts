@@ -33,8 +33,10 @@ async function rejects(promise: Promise<unknown>, code: string): Promise<BatonEr
 /**
  * The behaviour every `EventBus` must have: per-job monotonic seqs (also under concurrent
  * publishes), replay from a seq, filtered subscriptions that never break publish, a stream
- * that replays then follows with no gap and no duplicate, scope isolation and typed errors for
- * corrupt stored events. Each test uses fresh scope and job ids.
+ * that replays then follows with no gap and no duplicate, scope isolation, validation at publish
+ * (an event the bus could not read back is refused with `InvalidArgumentError` before anything of
+ * it, or of its `publishMany` batch, is stored or delivered) and typed errors for corrupt stored
+ * events. Each test uses fresh scope and job ids.
  */
 export function describeEventBusContract(init: EventBusContractInit, options: { name?: string } = {}): void {
   describe(options.name ?? 'EventBus contract', () => {
@@ -131,6 +133,59 @@ export function describeEventBusContract(init: EventBusContractInit, options: { 
         await rejects(bus.publish({ ...delta('x'), type: 'job.exploded' } as never), 'invalid_argument');
         await rejects(bus.publish({ ...delta('x'), jobId: '' }), 'invalid_argument');
         expect(await bus.replay({ jobId, scopeId })).toEqual([]);
+      });
+
+      it('refuses at publish what it could not read back (InvalidArgumentError), storing and delivering nothing and using no seq', async () => {
+        const seen: RuntimeEvent[] = [];
+        const off = bus.subscribe(collect(seen), { scopeId });
+        const bad: [RuntimeEventInput, string][] = [
+          // Data that does not match its type's schema, and a bad envelope: the parser refuses them.
+          [{ ...delta('x'), data: { model: 'm', textDelta: 7 } } as never, 'event'],
+          [{ type: 'job.created', jobId, scopeId, data: { status: 'queued', priority: 'normal' } } as never, 'event'],
+          [{ type: 'step.completed', jobId, scopeId, data: { seq: -1, key: 'k', kind: 'model', name: 'm', durationMs: 1 } }, 'event'],
+          [{ ...delta('x'), id: '' }, 'event'],
+          [{ ...delta('x'), at: -1 }, 'event'],
+          [{ ...delta('x'), at: Number.NaN }, 'event'],
+          [{ ...delta('x'), at: Number.POSITIVE_INFINITY }, 'event'],
+          [{ ...delta('x'), sessionId: '' }, 'event'],
+          [{ ...delta('x'), traceId: 5 } as never, 'event'],
+          // Data that is not a JSON object.
+          [{ ...delta('x'), data: null } as never, 'event.data'],
+          [{ ...delta('x'), data: ['a'] } as never, 'event.data'],
+          [{ ...delta('x'), data: { model: 'm', textDelta: 'x', n: Number.POSITIVE_INFINITY } } as never, 'event.data.n'],
+          [{ ...delta('x'), data: { model: 'm', textDelta: 'x', when: new Date(0) } } as never, 'event.data.when'],
+        ];
+        for (const [input, argument] of bad) {
+          const error = await rejects(bus.publish(input), 'invalid_argument');
+          expect(error, JSON.stringify(input)).toMatchObject({ argument });
+        }
+        expect(await bus.replay({ jobId, scopeId })).toEqual([]);
+        expect((await bus.publish(delta('ok'))).seq).toBe(1);
+        await settle();
+        off();
+        expect(seen.map((e) => e.seq)).toEqual([1]);
+      });
+
+      it('publishMany refuses a batch with an invalid event anywhere: none of it is stored or delivered', async () => {
+        const seen: RuntimeEvent[] = [];
+        const off = bus.subscribe(collect(seen), { scopeId });
+        const otherJob = unique('job');
+        await bus.publish(delta('before'));
+        const bad = { ...delta('bad'), data: { model: 'm', textDelta: 7 } } as never;
+        const oneJob = await rejects(bus.publishMany([delta('a'), bad, delta('c')]), 'invalid_argument');
+        expect(oneJob).toMatchObject({ argument: 'event' });
+        await rejects(bus.publishMany([delta('a'), delta('b', { jobId: otherJob }), delta('c'), bad]), 'invalid_argument');
+        await rejects(bus.publishMany([delta('a'), { ...delta('b', { jobId: otherJob }), data: { model: 'm', textDelta: 'b', n: Number.NaN } } as never]), 'invalid_argument');
+        expect((await bus.replay({ jobId, scopeId })).map((e) => e.seq)).toEqual([1]);
+        expect(await bus.replay({ jobId: otherJob, scopeId })).toEqual([]);
+        const after = await bus.publishMany([delta('after'), delta('first', { jobId: otherJob })]);
+        expect(after.map((e) => [e.jobId, e.seq])).toEqual([
+          [jobId, 2],
+          [otherJob, 1],
+        ]);
+        await settle();
+        off();
+        expect(seen.map((e) => (e.data as { textDelta: string }).textDelta)).toEqual(['before', 'after', 'first']);
       });
     });
 
