@@ -305,7 +305,10 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
-/** Checks an entry by hand (a zod parse would cost more than the whole append) and freezes a copy. */
+/**
+ * Checks an entry by hand (a zod parse would cost more than the whole append), refusing what
+ * `JournalEntrySchema` refuses, and freezes a copy.
+ */
 function toEntry(input: JournalEntryInput, seq: number, leaseEpoch: number | undefined): JournalEntry {
   if (typeof input !== 'object' || input === null) throw new InvalidArgumentError('entry', 'expected a journal entry');
   const { jobId, scopeId, kind, name, status, startedAt, durationMs } = input;
@@ -328,6 +331,7 @@ function toEntry(input: JournalEntryInput, seq: number, leaseEpoch: number | und
     durationMs,
   };
   const stepId = optionalString(input.stepId, 'stepId');
+  if (stepId === '') throw new InvalidArgumentError('entry.stepId', 'must not be empty');
   if (stepId !== undefined) record.stepId = stepId;
   const inputHash = optionalString(input.inputHash, 'inputHash');
   if (inputHash !== undefined) record.inputHash = inputHash;
@@ -340,7 +344,7 @@ function toEntry(input: JournalEntryInput, seq: number, leaseEpoch: number | und
 }
 
 function toError(error: SerializedError): SerializedError {
-  if (typeof error !== 'object' || error === null || typeof error.code !== 'string' || typeof error.message !== 'string' || typeof error.retryable !== 'boolean') {
+  if (typeof error !== 'object' || error === null || typeof error.code !== 'string' || error.code === '' || typeof error.message !== 'string' || typeof error.retryable !== 'boolean') {
     throw new InvalidArgumentError('entry.error', 'expected { code, message, retryable }');
   }
   const name = optionalString(error.name, 'error.name');

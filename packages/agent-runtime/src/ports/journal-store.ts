@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@baton/llm-client';
 import type { JobRef } from '../jobs/job-record.js';
 import type { JsonObject, JsonValue } from '../jobs/json-value.js';
-import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.js';
+import { JOURNAL_ENTRY_SCHEMA_VERSION, JournalEntrySchema, stepKey, type JournalEntry, type JournalEntryInput } from '../journal/journal-entry.js';
 import type { RuntimeEvent } from '../events/runtime-event.js';
 import { publishOutbox, type EventOutbox } from './event-bus.js';
 import type { DeferredEvent, DeferredEventInput, SharedLogRecord } from '../journal/journal-records.js';
@@ -72,17 +72,38 @@ export abstract class JournalStore {
    * order and the published events.
    *
    * A store that shares transactions writes every entry (and the events) in one write, all or
-   * nothing: a refused or invalid entry anywhere changes nothing. The default appends them one by
-   * one in order (the last one with the events, through `appendWithEvents`), so when a later one
-   * is refused the earlier ones stay stored: a prefix, then the refusal's error. It checks before
-   * writing anything only that the entries are a non-empty array of one job's steps.
+   * nothing: a refused or invalid entry anywhere changes nothing.
+   *
+   * The default checks the whole batch before writing anything: a non-empty array of one job's
+   * steps, `expectedSeq` and `leaseEpoch`, and every entry as it would be stored against
+   * `JournalEntrySchema` (the schema every store reads entries back with), so an invalid entry
+   * anywhere is an `InvalidArgumentError` (naming the field; the message names its index) and
+   * nothing is written. It then appends the entries one by one in order, the last one with the
+   * events through `appendWithEvents`; a first seq that is not the job's next, or a stale lease
+   * epoch, is refused by the first append, before anything is written. Only a failure part-way
+   * leaves the entries before it stored (a prefix, then that failure's error): the store failing
+   * (connection lost, or an entry its own `append` refuses beyond the schema), or a concurrent
+   * writer taking a seq or raising the fence between two appends. With a bus that does not share
+   * the store's transactions, the events are published after the entries are stored. A store
+   * that can write a batch at once overrides this.
    */
   async appendMany(entries: readonly JournalEntryInput[], options: AppendJournalOptions, outbox?: EventOutbox): Promise<{ entries: JournalEntry[]; events: RuntimeEvent[] }> {
     checkAppendBatch(entries, options);
+    const { expectedSeq, leaseEpoch } = options;
+    if (leaseEpoch !== undefined && (!Number.isInteger(leaseEpoch) || leaseEpoch < 0)) throw new InvalidArgumentError('leaseEpoch', 'must be an integer ≥ 0');
+    entries.forEach((entry, i) => {
+      const seq = expectedSeq + i;
+      const parsed = JournalEntrySchema.safeParse({ ...entry, schemaVersion: JOURNAL_ENTRY_SCHEMA_VERSION, seq, key: stepKey(entry.jobId, seq), leaseEpoch });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const path = issue?.path.length ? `entry.${issue.path.map(String).join('.')}` : 'entry';
+        throw new InvalidArgumentError(path, `${issue?.message ?? 'not a journal entry'} (entries[${i}]; nothing was written)`, parsed.error);
+      }
+    });
     const stored: JournalEntry[] = [];
     const last = entries.length - 1;
-    for (let i = 0; i < last; i++) stored.push(await this.append(entries[i]!, { ...options, expectedSeq: options.expectedSeq + i }));
-    const lastOptions = { ...options, expectedSeq: options.expectedSeq + last };
+    for (let i = 0; i < last; i++) stored.push(await this.append(entries[i]!, { ...options, expectedSeq: expectedSeq + i }));
+    const lastOptions = { ...options, expectedSeq: expectedSeq + last };
     if (outbox === undefined || outbox.events.length === 0) {
       stored.push(await this.append(entries[last]!, lastOptions));
       return { entries: stored, events: [] };

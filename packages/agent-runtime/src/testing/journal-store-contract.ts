@@ -6,7 +6,7 @@ import type { JournalEntry, JournalEntryInput } from '../journal/journal-entry.j
 import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
 import type { RuntimeEvent, RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
-import { JournalStore } from '../ports/journal-store.js';
+import type { JournalStore } from '../ports/journal-store.js';
 
 /** What a backend hands the journal store suite for one test. */
 export interface JournalStoreContractHarness {
@@ -17,8 +17,10 @@ export interface JournalStoreContractHarness {
   /** The bus for `appendWithEvents` (a durable store's own, to test the write in one transaction); default in memory. */
   readonly bus?: EventBus | undefined;
   /**
-   * Whether `appendMany` writes all or nothing. Default: whether the store overrides it (a store
-   * that does must be atomic; the port's default may store a prefix when a later entry is refused).
+   * Whether `appendMany` writes all or nothing even when the store fails part-way. No case depends
+   * on it any more: every store, the port's default included, must refuse an invalid entry or a
+   * stale `expectedSeq` before writing any of the batch, and the suite cannot make a store fail
+   * part-way (the one case where the default can leave a prefix).
    */
   readonly appendManyAtomic?: boolean | undefined;
 }
@@ -40,8 +42,9 @@ async function rejects(promise: Promise<unknown>, code: string): Promise<BatonEr
 
 /**
  * The behaviour every `JournalStore` must have: dense seqs with conflict detection (one entry or
- * several at once), lease fencing, shared data and log, take-once deferred events, scope
- * isolation, pruning and typed errors for corrupt rows. Each test uses fresh scope and job ids.
+ * several at once; a batch with an invalid entry or at a stale seq writes none of it), lease
+ * fencing, shared data and log, take-once deferred events, scope isolation, pruning and typed
+ * errors for corrupt rows. Each test uses fresh scope and job ids.
  */
 export function describeJournalStoreContract(init: JournalStoreContractInit, options: { name?: string } = {}): void {
   describe(options.name ?? 'JournalStore contract', () => {
@@ -320,8 +323,6 @@ export function describeJournalStoreContract(init: JournalStoreContractInit, opt
       const events = (n: number, from = 0): RuntimeEventInput[] =>
         Array.from({ length: n }, (_, i) => ({ type: 'step.completed', ...ref, data: { seq: from + i, key: `${ref.jobId}:${from + i}`, kind: 'custom', name: `s${from + i}`, durationMs: 1 } }) as RuntimeEventInput);
       const bus = (): EventBus => h.bus ?? new InMemoryEventBus();
-      /** All or nothing (see `JournalStoreContractHarness.appendManyAtomic`). */
-      const atomic = (): boolean => h.appendManyAtomic ?? store.appendMany !== JournalStore.prototype.appendMany;
       const names = async (): Promise<string[]> => (await store.list(ref)).map((e) => e.name);
 
       it('assigns consecutive seqs in order, from seq 0 and after earlier entries, under the lease epoch', async () => {
@@ -392,16 +393,52 @@ export function describeJournalStoreContract(init: JournalStoreContractInit, opt
         expect(await store.head(ref)).toMatchObject({ nextSeq: 2 });
       });
 
-      it('refuses an invalid entry in the middle: an atomic store writes nothing, the default keeps the entries before it; no event is published', async () => {
+      it('refuses a batch with an invalid entry anywhere (InvalidArgumentError): nothing is written, fenced or published', async () => {
         const b = bus();
         await appendSteps(1);
-        for (const bad of [step({ kind: 'dance' as never }), step({ output: { n: Number.NaN } }), step({ name: '' })]) {
-          await rejects(store.appendMany([step({ name: 'before' }), bad, step({ name: 'after' })], { expectedSeq: 1 }, { bus: b, events: events(1) }), 'invalid_argument');
-          if (!atomic()) break;
-          expect(await names()).toEqual(['step-0']);
-          expect(await store.head(ref)).toMatchObject({ nextSeq: 1 });
+        const head = await store.head(ref);
+        const bad: JournalEntryInput[] = [
+          step({ kind: 'dance' as never }),
+          step({ name: '' }),
+          step({ status: 'done' as never }),
+          step({ output: { n: Number.NaN } }),
+          step({ output: new Date() as never }),
+          step({ stepId: '' }),
+          step({ startedAt: -1 }),
+          step({ durationMs: Number.NaN }),
+          step({ status: 'failed', output: undefined, error: { message: 'no code', retryable: false } as never }),
+          step({ status: 'failed', output: undefined, error: { code: '', message: 'empty code', retryable: false } }),
+          null as never,
+        ];
+        for (const entry of bad) {
+          for (const batch of [
+            [step({ name: 'before' }), entry, step({ name: 'after' })],
+            [entry, step({ name: 'after' })],
+            [step({ name: 'before' }), step({ name: 'before' }), entry],
+          ]) {
+            await rejects(store.appendMany(batch, { expectedSeq: 1, leaseEpoch: 7 }, { bus: b, events: events(1) }), 'invalid_argument');
+          }
         }
-        if (!atomic()) expect(await names()).toEqual(['step-0', 'before']);
+        expect(await names()).toEqual(['step-0']);
+        expect(await store.head(ref)).toEqual(head);
+        expect(await b.replay(ref)).toEqual([]);
+        // The seq was not used.
+        expect((await store.appendMany([step({ name: 'a' }), step({ name: 'b' })], { expectedSeq: 1 })).entries.map((e) => e.seq)).toEqual([1, 2]);
+      });
+
+      it('refuses a batch at a stale expectedSeq (JournalConflictError): nothing is written, fenced or published', async () => {
+        const b = bus();
+        const before = await appendSteps(3);
+        const head = await store.head(ref);
+        for (const expectedSeq of [0, 1, 2]) {
+          const error = await rejects(
+            store.appendMany([step({ name: 'x' }), step({ name: 'y' }), step({ name: 'z' })], { expectedSeq, leaseEpoch: 9 }, { bus: b, events: events(2) }),
+            'journal_conflict',
+          );
+          expect(error).toMatchObject({ jobId: ref.jobId, expectedSeq, nextSeq: 3 });
+        }
+        expect(await store.list(ref)).toEqual(before);
+        expect(await store.head(ref)).toEqual(head);
         expect(await b.replay(ref)).toEqual([]);
       });
 
