@@ -13,7 +13,7 @@ import type { JobRecord } from '../jobs/job-record.js';
 import { isTerminalJobStatus } from '../jobs/job-status.js';
 import type { JsonObject } from '../jobs/json-value.js';
 import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
-import type { ActionRecord, ActionStore } from '../ports/action-store.js';
+import type { ActionRecord, ActionStore, ResumeReads } from '../ports/action-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JobPage, JobStore, ListJobsOptions } from '../ports/job-store.js';
 import type { JournalStore } from '../ports/journal-store.js';
@@ -249,13 +249,16 @@ export class RuntimeKernel implements HandleHost {
     // job's resume (one write where the stores share transactions), while the job's journal and
     // actions are read.
     let job: JobRecord | undefined;
+    let reads: ResumeReads | undefined;
     let resumed: { job: JobRecord; reads: EarlyReads } | undefined;
     let enqueued: JobRecord | undefined;
     const action = await this.actions.resolve(resumeToken, resolution, {
       ...options,
       find: async (query) => {
-        const found = await this.stores.actions.getByTokenHashWithJob(query, this.stores.jobs);
+        // Where the stores share a database, the job's journal and actions come with this read (a run here needs them; a worker would read its own).
+        const found = await this.stores.actions.getByTokenHashWithJob(query, this.stores.jobs, this.queue ? undefined : { journal: this.stores.journal });
         job = found?.job;
+        reads = found?.reads;
         return found?.action;
       },
       write: async (answer, signal) => {
@@ -274,8 +277,8 @@ export class RuntimeKernel implements HandleHost {
         }
         if (answer.record.status === 'pending' || !waiting || !this.resumesHere(waiting, answer.record)) return this.stores.actions.compareAndSet(answer);
         const ref = { jobId: waiting.id, scopeId: waiting.scopeId };
-        const loaded = this.stores.journal.load(ref);
-        const listed = this.stores.actions.listByJob(ref);
+        const loaded = reads ? Promise.resolve(reads.journal) : this.stores.journal.load(ref);
+        const listed = reads ? Promise.resolve(reads.actions) : this.stores.actions.listByJob(ref);
         loaded.catch(() => undefined);
         listed.catch(() => undefined);
         const plan = this.jobs.planResume({ ...ref, current: waiting, reason: `resumed on ${this.hostId}`, events: [resolvedEvent(answer.record)] });

@@ -5,6 +5,7 @@ import type { RuntimeEvent } from '../events/runtime-event.js';
 import { JobRecordSchema, type JobRecord } from '../jobs/job-record.js';
 import type { EventOutbox } from './event-bus.js';
 import type { JobStore } from './job-store.js';
+import type { JournalLoad, JournalStore } from './journal-store.js';
 import type { EnqueueOptions, JobQueue } from './job-queue.js';
 import type { Signal, SignalChannel } from './signal-channel.js';
 
@@ -131,6 +132,13 @@ export interface WriteSignal {
   readonly signal: Signal;
 }
 
+/** A waiting job's journal and actions, read with the action that may resume it (`ActionStore.getByTokenHashWithJob`). */
+export interface ResumeReads {
+  readonly journal: JournalLoad;
+  /** The job's actions, oldest first, as `listByJob` returns them. */
+  readonly actions: readonly ActionRecord[];
+}
+
 /** A job's return to the queue with its events and the workers' wake-up, as `JobQueue.enqueueAndSignal` takes them. */
 export interface EnqueueWithWakeUp {
   readonly queue: JobQueue;
@@ -198,8 +206,17 @@ export abstract class ActionStore {
    * The action whose resume token hashes to `tokenHash` (in that scope only) and its job as
    * `jobs` holds it: what a resume needs first. Where this store shares a database with `jobs`,
    * one read; the default reads the action, then its job. `job` is undefined when the job is gone.
+   *
+   * With `also.journal`, a store that shares that database with the journal too may add `reads`:
+   * the job's journal (as `JournalStore.load`) and its actions (as `listByJob`), from the same
+   * snapshot, when the job waits for this action and an answer to it now may be its last — all a
+   * resume reads, in that one read. Without `reads` (the default) the caller reads them itself.
    */
-  async getByTokenHashWithJob(query: { scopeId: string; tokenHash: string }, jobs: JobStore): Promise<{ action: ActionRecord; job: JobRecord | undefined } | undefined> {
+  async getByTokenHashWithJob(
+    query: { scopeId: string; tokenHash: string },
+    jobs: JobStore,
+    _also?: { journal?: JournalStore | undefined },
+  ): Promise<{ action: ActionRecord; job: JobRecord | undefined; reads?: ResumeReads | undefined } | undefined> {
     const action = await this.getByTokenHash(query);
     if (!action) return undefined;
     return { action, job: await jobs.get({ scopeId: action.scopeId, jobId: action.jobId }) };

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@baton/llm-client';
-import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EnqueueWithWakeUp, type EventOutbox, type JobRecord, type JobStore, type RuntimeEvent, type WriteSignal } from '@baton/agent-runtime';
+import { ActionRecordSchema, ActionStore, DuplicateActionError, parseActionRecord, type ActionRecord, type CompareAndSetResult, type EnqueueWithWakeUp, type EventOutbox, type JobRecord, type JobStore, type JournalStore, type ResumeReads, type RuntimeEvent, type WriteSignal } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { sqlState } from '../sql/driver-errors.js';
@@ -11,6 +11,7 @@ import { outboxStoreDatabase, sameDatabase } from '../events/event-outbox.js';
 import { PostgresJobStore, type PriorWrite } from './postgres-job-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { PostgresSignalChannel } from './postgres-signal-channel.js';
+import { journalLoadOf, PostgresJournalStore } from './postgres-journal-store.js';
 
 const DEFAULT_LIMIT = 100;
 
@@ -22,9 +23,13 @@ const DEFAULT_LIMIT = 100;
 export class PostgresActionStore extends ActionStore {
   private readonly ctx: StoreContext;
 
+  /** The action by its token with its job; and with the job's journal and actions too (`ReadsRow`). */
+  private readonly byToken: { plain: string; withReads: string };
+
   constructor(options: PostgresConnectionOptions) {
     super();
     this.ctx = new StoreContext(options);
+    this.byToken = byTokenSql(this.ctx.tables);
   }
 
   /** Creates or upgrades the tables (idempotent). */
@@ -87,23 +92,36 @@ export class PostgresActionStore extends ActionStore {
     });
   }
 
-  /** With a `PostgresJobStore` on the same database: the action and its job in one query. */
-  override async getByTokenHashWithJob(query: { scopeId: string; tokenHash: string }, jobs: JobStore): Promise<{ action: ActionRecord; job: JobRecord | undefined } | undefined> {
-    if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs)) return super.getByTokenHashWithJob(query, jobs);
+  /**
+   * With a `PostgresJobStore` on the same database: the action and its job in one query. With a
+   * `PostgresJournalStore` there too (`also.journal`), the same query reads, when the job waits
+   * and the action is pending with at most one approval to go, the job's journal head, entries
+   * and deferred-events flag, and the job's actions: a resume's reads, in one statement.
+   */
+  override async getByTokenHashWithJob(
+    query: { scopeId: string; tokenHash: string },
+    jobs: JobStore,
+    also?: { journal?: JournalStore | undefined },
+  ): Promise<{ action: ActionRecord; job: JobRecord | undefined; reads?: ResumeReads | undefined } | undefined> {
+    if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs)) return super.getByTokenHashWithJob(query, jobs, also);
+    const journal = also?.journal;
+    const withReads = journal instanceof PostgresJournalStore && this.sharesDatabaseWith(journal);
     const sql = await this.ctx.sql();
-    const { rows } = await sql.query<{ id: string; record: string; job_scope_id: string | null; job_id: string | null; job_record: string | null }>(
-      `SELECT a.id, a.record::text AS record, j.scope_id AS job_scope_id, j.id AS job_id, j.record::text AS job_record
-         FROM ${this.ctx.tables.actions} AS a
-         LEFT JOIN ${this.ctx.tables.jobs} AS j ON j.scope_id = a.scope_id AND j.id = a.job_id
-        WHERE a.token_hash = $1 AND a.scope_id = $2`,
-      [query.tokenHash, query.scopeId],
-      { prepare: true },
-    );
+    type Row = { id: string; record: string; job_scope_id: string | null; job_id: string | null; job_record: string | null } & Partial<ReadsRow>;
+    const { rows } = await sql.query<Row>(withReads ? this.byToken.withReads : this.byToken.plain, [query.tokenHash, query.scopeId], { prepare: true });
     const row = rows[0];
     if (!row) return undefined;
     const action = load(row);
     const job = row.job_record === null ? undefined : jobs.loadRow({ scope_id: row.job_scope_id ?? '', id: row.job_id ?? '', record: row.job_record });
-    return { action, job };
+    if (!withReads || job === undefined || row.has_deferred == null) return { action, job };
+    const ref = { scopeId: job.scopeId, jobId: job.id };
+    const entries = (parseJsonText(row.entries ?? '[]') ?? []) as Array<[string | number, unknown]>;
+    const listed = (parseJsonText(row.actions ?? '[]') ?? []) as Array<[string, unknown]>;
+    const reads: ResumeReads = {
+      journal: journalLoadOf(ref, { next_seq: row.next_seq ?? null, first_seq: row.first_seq ?? null, lease_epoch: row.lease_epoch ?? null }, entries, row.has_deferred === true),
+      actions: listed.map(([id, raw]) => parseActionRecord(raw, id)),
+    };
+    return { action, job, reads };
   }
 
   /**
@@ -156,9 +174,9 @@ export class PostgresActionStore extends ActionStore {
     return { ok: false, current: await this.get({ scopeId: stored.scopeId, actionId: stored.id }) };
   }
 
-  /** Whether one statement can write to this store's tables and `jobs`'. */
-  private sharesDatabaseWith(jobs: PostgresJobStore): boolean {
-    const database = outboxStoreDatabase(jobs);
+  /** Whether one statement can reach this store's tables and `store`'s. */
+  private sharesDatabaseWith(store: PostgresJobStore | PostgresJournalStore): boolean {
+    const database = outboxStoreDatabase(store);
     return database !== undefined && sameDatabase(database, this.ctx.database);
   }
 
@@ -264,9 +282,48 @@ function answerWrite(t: Tables, stored: ActionRecord, expected: number, options:
   };
 }
 
+/**
+ * The action by its token hash (`$1`) and scope (`$2`) with its job; `withReads` adds the job's
+ * journal head, entries (`[seq, record]` JSON), deferred-events flag and actions (`[id, record]`
+ * JSON, as `listByJob` orders them) when the job waits and the action is pending with at most one
+ * approval to go (else those columns are null).
+ */
+function byTokenSql(t: Tables): { plain: string; withReads: string } {
+  const base = `FROM ${t.actions} AS a
+         LEFT JOIN ${t.jobs} AS j ON j.scope_id = a.scope_id AND j.id = a.job_id`;
+  const columns = `SELECT a.id, a.record::text AS record, j.scope_id AS job_scope_id, j.id AS job_id, j.record::text AS job_record`;
+  const where = `WHERE a.token_hash = $1 AND a.scope_id = $2`;
+  return {
+    plain: `${columns} ${base} ${where}`,
+    withReads: `${columns}, r.next_seq, r.first_seq, r.lease_epoch, r.entries, r.has_deferred, r.actions
+         ${base}
+         LEFT JOIN LATERAL (
+           SELECT h.next_seq::text AS next_seq, h.first_seq::text AS first_seq, h.lease_epoch::text AS lease_epoch,
+                  (SELECT json_agg(json_build_array(je.seq, je.record) ORDER BY je.seq) FROM ${t.journalEntries} AS je WHERE je.scope_id = j.scope_id AND je.job_id = j.id)::text AS entries,
+                  EXISTS (SELECT 1 FROM ${t.deferredEvents} AS d WHERE d.scope_id = j.scope_id AND d.job_id = j.id) AS has_deferred,
+                  (SELECT json_agg(json_build_array(x.id, x.record) ORDER BY x.created_at, x.id) FROM ${t.actions} AS x WHERE x.scope_id = j.scope_id AND x.job_id = j.id)::text AS actions
+             FROM (SELECT 1) AS one
+             LEFT JOIN ${t.journalHeads} AS h ON h.scope_id = j.scope_id AND h.job_id = j.id
+            WHERE j.status = 'waiting_for_action' AND a.status = 'pending'
+              AND (a.record->>'requiredApprovals')::int <= jsonb_array_length(a.record->'approvals') + 1
+         ) AS r ON true
+        ${where}`,
+  };
+}
+
 /** `$1` id, `$2` scope id, `$3` status, `$4` token hash, `$5` expected version, `$6` created at, `$7` expires at, `$8` the record. */
 function setParams(stored: ActionRecord, expected: number): unknown[] {
   return [stored.id, stored.scopeId, stored.status, stored.tokenHash, expected, stored.createdAt, stored.expiresAt, jsonParam(stored)];
+}
+
+/** The journal and actions columns of `byTokenSql`'s `withReads` (all null when it read none). */
+interface ReadsRow {
+  next_seq: string | null;
+  first_seq: string | null;
+  lease_epoch: string | null;
+  entries: string | null;
+  has_deferred: boolean | null;
+  actions: string | null;
 }
 
 function load(row: { id: string; record: string }): ActionRecord {

@@ -150,10 +150,8 @@ export class PostgresJournalStore extends JournalStore {
     type Row = { next_seq: string | null; first_seq: string | null; lease_epoch: string | null; seq: string | null; record: string | null; has_deferred: boolean };
     const { rows } = await db.query<Row>(this.sql.load, [ref.scopeId, ref.jobId], { prepare: true });
     const first = rows[0];
-    const head: JournalHead =
-      first?.next_seq == null ? { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 } : { nextSeq: num(first.next_seq), firstSeq: num(first.first_seq), leaseEpoch: num(first.lease_epoch) };
-    const entries = rows.filter((row) => row.seq !== null).map((row) => loadEntry(ref, num(row.seq), row.record ?? ''));
-    return { entries, head, hasDeferredEvents: first?.has_deferred === true };
+    const entries = rows.filter((row) => row.seq !== null).map((row): [string, unknown] => [row.seq!, parseJsonText(row.record ?? '')]);
+    return journalLoadOf(ref, first, entries, first?.has_deferred === true);
   }
 
   override async list(options: JobRef & { fromSeq?: number | undefined; limit?: number | undefined }): Promise<readonly JournalEntry[]> {
@@ -162,7 +160,7 @@ export class PostgresJournalStore extends JournalStore {
     const limit = checkLimit(options.limit);
     const db = await this.ctx.sql();
     const { rows } = await db.query<{ seq: string; record: string }>(this.sql.list, [options.scopeId, options.jobId, fromSeq, limit ?? null]);
-    return rows.map((row) => loadEntry(options, num(row.seq), row.record));
+    return rows.map((row) => loadEntry(options, num(row.seq), parseJsonText(row.record)));
   }
 
   override async head(ref: JobRef): Promise<JournalHead> {
@@ -338,8 +336,8 @@ function checkLimit(limit: number | undefined): number | undefined {
 }
 
 /** Parses a stored entry with the runtime's parser; one stored under another seq or job is corrupt too. */
-function loadEntry(ref: JobRef, seq: number, text: string): JournalEntry {
-  const entry = parseJournalEntry(parseJsonText(text), { jobId: ref.jobId, scopeId: ref.scopeId, seq });
+function loadEntry(ref: JobRef, seq: number, raw: unknown): JournalEntry {
+  const entry = parseJournalEntry(raw, { jobId: ref.jobId, scopeId: ref.scopeId, seq });
   if (entry.seq !== seq || entry.jobId !== ref.jobId || entry.scopeId !== ref.scopeId) {
     throw new CorruptRecordError({
       recordType: 'journal_entry',
@@ -351,6 +349,22 @@ function loadEntry(ref: JobRef, seq: number, text: string): JournalEntry {
     });
   }
   return entry;
+}
+
+/**
+ * Internal to this package: a `JournalLoad` from a job's head row (its columns as text, absent
+ * when the job has none), its entries as `[seq, parsed record]` in seq order, and whether it has
+ * deferred events — what `load` reads, and what another store's read of the same tables returns.
+ */
+export function journalLoadOf(
+  ref: JobRef,
+  head: { next_seq: string | null; first_seq: string | null; lease_epoch: string | null } | undefined,
+  entries: ReadonlyArray<readonly [string | number, unknown]>,
+  hasDeferredEvents: boolean,
+): JournalLoad {
+  const journalHead: JournalHead =
+    head?.next_seq == null ? { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 } : { nextSeq: num(head.next_seq), firstSeq: num(head.first_seq), leaseEpoch: num(head.lease_epoch) };
+  return { entries: entries.map(([seq, raw]) => loadEntry(ref, num(seq), raw)), head: journalHead, hasDeferredEvents };
 }
 
 /** Validates a stored shared datum, log record or deferred event; one that does not parse → `CorruptRecordError`. */

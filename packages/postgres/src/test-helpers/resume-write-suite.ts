@@ -5,6 +5,7 @@ import { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
 import { PostgresActionStore } from '../stores/postgres-action-store.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
+import { PostgresJournalStore } from '../stores/postgres-journal-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import type { TestBackend } from './backends.js';
@@ -26,6 +27,7 @@ export function describeResumeWrites(backend: TestBackend): void {
     let actions: PostgresActionStore;
     let queue: PostgresJobQueue;
     let signals: PostgresSignalChannel;
+    let journal: PostgresJournalStore;
     let scopeId: string;
     let n = 0;
 
@@ -38,6 +40,7 @@ export function describeResumeWrites(backend: TestBackend): void {
       actions = new PostgresActionStore({ database });
       queue = new PostgresJobQueue({ database });
       signals = new PostgresSignalChannel({ database });
+      journal = new PostgresJournalStore({ database });
     });
     afterAll(async () => {
       await bus?.close();
@@ -76,6 +79,46 @@ export function describeResumeWrites(backend: TestBackend): void {
       });
       expect(statements).toHaveLength(1);
       expect(found!).toEqual({ action, job });
+    });
+
+    it("with the journal store, reads the waiting job's journal and actions in the same statement, as load and listByJob read them", async () => {
+      const { job, action } = await paused();
+      const other = sampleActionRecord({ scopeId, jobId: job.id, stepKey: `${job.id}:0`, id: `${action.id}-earlier`, createdAt: action.createdAt - 1000 });
+      await actions.create(other);
+      const step = { scopeId, jobId: job.id, kind: 'custom' as const, name: 'plan', status: 'completed' as const, output: { plan: 'ship' }, startedAt: 1, durationMs: 1 };
+      await journal.append(step, { expectedSeq: 0 });
+      await journal.append({ ...step, name: 'check' }, { expectedSeq: 1 });
+      let found: Awaited<ReturnType<PostgresActionStore['getByTokenHashWithJob']>>;
+      const statements = await client.during(async () => {
+        found = await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal });
+      });
+      expect(statements).toHaveLength(1);
+      expect(found!.action).toEqual(action);
+      expect(found!.job).toEqual(job);
+      expect(found!.reads).toEqual({ journal: await journal.load({ scopeId, jobId: job.id }), actions: await actions.listByJob({ scopeId, jobId: job.id }) });
+      expect(found!.reads!.journal.entries.map((e) => e.name)).toEqual(['plan', 'check']);
+      expect(found!.reads!.actions.map((a) => a.id)).toEqual([other.id, action.id]);
+      // Nothing more to read: a job without a journal yet; a job that does not wait; no journal store given.
+      const fresh = await paused();
+      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: fresh.action.tokenHash }, jobs, { journal }))?.reads).toEqual({
+        journal: { entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 }, hasDeferredEvents: false },
+        actions: [fresh.action],
+      });
+      await jobs.update({ ...fresh.job, status: 'running' });
+      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: fresh.action.tokenHash }, jobs, { journal }))?.reads).toBeUndefined();
+      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs))?.reads).toBeUndefined();
+    });
+
+    it('reads no journal for an approval that cannot be the last one (two to go)', async () => {
+      const { job } = await jobs.create(makeTestJobRecord({ scopeId, status: 'waiting_for_action' }));
+      const action = sampleActionRecord({ scopeId, jobId: job.id, approvers: ['a', 'b', 'c'], requiredApprovals: 3 });
+      await actions.create(action);
+      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal }))?.reads).toBeUndefined();
+      const answered = { ...action, approvals: [{ principalId: 'a', decision: 'approve' as const, resolution: { approved: true }, at: 1 }] } as ActionRecord;
+      await actions.compareAndSet({ record: answered, expectedVersion: 1 });
+      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal }))?.reads).toBeUndefined();
+      await actions.compareAndSet({ record: { ...answered, approvals: [...answered.approvals, { principalId: 'b', decision: 'approve' as const, resolution: { approved: true }, at: 2 }] } as ActionRecord, expectedVersion: 2 });
+      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal }))?.reads?.actions).toHaveLength(1);
     });
 
     it('writes the answer, the resume and their events in one statement', async () => {
