@@ -277,12 +277,15 @@ export class RuntimeKernel implements HandleHost {
         }
         if (answer.record.status === 'pending' || !waiting || !this.resumesHere(waiting, answer.record)) return this.stores.actions.compareAndSet(answer);
         const ref = { jobId: waiting.id, scopeId: waiting.scopeId };
-        const loaded = reads ? Promise.resolve(reads.journal) : this.stores.journal.load(ref);
-        const listed = reads ? Promise.resolve(reads.actions) : this.stores.actions.listByJob(ref);
+        const plan = this.jobs.planResume({ ...ref, current: waiting, reason: `resumed on ${this.hostId}`, events: [resolvedEvent(answer.record)] });
+        const writing = this.stores.actions.compareAndSetWithJobUpdate(answer, { store: this.stores.jobs, job: plan.job, outbox: { bus: this.stores.events, events: plan.events }, signal });
+        // Journal and actions read with the action are parsed while the write is under way; else they are read now.
+        const read = reads;
+        const loaded = read ? whileWriting(() => read.journal()) : this.stores.journal.load(ref);
+        const listed = read ? whileWriting(() => read.actions()) : this.stores.actions.listByJob(ref);
         loaded.catch(() => undefined);
         listed.catch(() => undefined);
-        const plan = this.jobs.planResume({ ...ref, current: waiting, reason: `resumed on ${this.hostId}`, events: [resolvedEvent(answer.record)] });
-        const written = await this.stores.actions.compareAndSetWithJobUpdate(answer, { store: this.stores.jobs, job: plan.job, outbox: { bus: this.stores.events, events: plan.events }, signal });
+        const written = await writing;
         if (written.action.ok) {
           const answered = written.action.record;
           if (written.job) {
@@ -757,5 +760,18 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs `parse` once the event loop has sent what is queued (a statement just issued), so that it overlaps the statement's round trip. */
+function whileWriting<T>(parse: () => T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        resolve(parse());
+      } catch (error) {
+        reject(error);
+      }
+    });
   });
 }

@@ -132,11 +132,16 @@ export interface WriteSignal {
   readonly signal: Signal;
 }
 
-/** A waiting job's journal and actions, read with the action that may resume it (`ActionStore.getByTokenHashWithJob`). */
+/**
+ * A waiting job's journal and actions, read with the action that may resume it
+ * (`ActionStore.getByTokenHashWithJob`). Each is parsed when first asked for (a corrupt record
+ * throws then, as `load` and `listByJob` would), so the caller can parse them while it writes.
+ */
 export interface ResumeReads {
-  readonly journal: JournalLoad;
+  /** The job's journal, as `JournalStore.load` returns it. */
+  journal(): JournalLoad;
   /** The job's actions, oldest first, as `listByJob` returns them. */
-  readonly actions: readonly ActionRecord[];
+  actions(): readonly ActionRecord[];
 }
 
 /** A job's return to the queue with its events and the workers' wake-up, as `JobQueue.enqueueAndSignal` takes them. */

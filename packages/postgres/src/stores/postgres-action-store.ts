@@ -115,11 +115,11 @@ export class PostgresActionStore extends ActionStore {
     const job = row.job_record === null ? undefined : jobs.loadRow({ scope_id: row.job_scope_id ?? '', id: row.job_id ?? '', record: row.job_record });
     if (!withReads || job === undefined || row.has_deferred == null) return { action, job };
     const ref = { scopeId: job.scopeId, jobId: job.id };
-    const entries = (parseJsonText(row.entries ?? '[]') ?? []) as Array<[string | number, unknown]>;
-    const listed = (parseJsonText(row.actions ?? '[]') ?? []) as Array<[string, unknown]>;
+    const hasDeferred = row.has_deferred === true;
+    const head = { next_seq: row.next_seq ?? null, first_seq: row.first_seq ?? null, lease_epoch: row.lease_epoch ?? null };
     const reads: ResumeReads = {
-      journal: journalLoadOf(ref, { next_seq: row.next_seq ?? null, first_seq: row.first_seq ?? null, lease_epoch: row.lease_epoch ?? null }, entries, row.has_deferred === true),
-      actions: listed.map(([id, raw]) => parseActionRecord(raw, id)),
+      journal: once(() => journalLoadOf(ref, head, parseJsonArray<[string | number, unknown]>(row.entries), hasDeferred)),
+      actions: once(() => parseJsonArray<[string, unknown]>(row.actions).map(([id, raw]) => parseActionRecord(raw, id))),
     };
     return { action, job, reads };
   }
@@ -314,6 +314,18 @@ function byTokenSql(t: Tables): { plain: string; withReads: string } {
 /** `$1` id, `$2` scope id, `$3` status, `$4` token hash, `$5` expected version, `$6` created at, `$7` expires at, `$8` the record. */
 function setParams(stored: ActionRecord, expected: number): unknown[] {
   return [stored.id, stored.scopeId, stored.status, stored.tokenHash, expected, stored.createdAt, stored.expiresAt, jsonParam(stored)];
+}
+
+/** `fn`'s value, computed on the first call (and its error thrown on each). */
+function once<T>(fn: () => T): () => T {
+  let done: { value: T } | undefined;
+  return () => (done ??= { value: fn() }).value;
+}
+
+/** A JSON array column (`json_agg`, null for none) as its elements. */
+function parseJsonArray<T>(text: string | null | undefined): T[] {
+  const parsed = parseJsonText(text ?? '[]');
+  return Array.isArray(parsed) ? (parsed as T[]) : [];
 }
 
 /** The journal and actions columns of `byTokenSql`'s `withReads` (all null when it read none). */

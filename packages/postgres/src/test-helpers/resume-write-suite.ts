@@ -95,18 +95,30 @@ export function describeResumeWrites(backend: TestBackend): void {
       expect(statements).toHaveLength(1);
       expect(found!.action).toEqual(action);
       expect(found!.job).toEqual(job);
-      expect(found!.reads).toEqual({ journal: await journal.load({ scopeId, jobId: job.id }), actions: await actions.listByJob({ scopeId, jobId: job.id }) });
-      expect(found!.reads!.journal.entries.map((e) => e.name)).toEqual(['plan', 'check']);
-      expect(found!.reads!.actions.map((a) => a.id)).toEqual([other.id, action.id]);
+      expect(found!.reads!.journal()).toEqual(await journal.load({ scopeId, jobId: job.id }));
+      expect(found!.reads!.actions()).toEqual(await actions.listByJob({ scopeId, jobId: job.id }));
+      expect(found!.reads!.journal().entries.map((e) => e.name)).toEqual(['plan', 'check']);
+      expect(found!.reads!.actions().map((a) => a.id)).toEqual([other.id, action.id]);
       // Nothing more to read: a job without a journal yet; a job that does not wait; no journal store given.
       const fresh = await paused();
-      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: fresh.action.tokenHash }, jobs, { journal }))?.reads).toEqual({
-        journal: { entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 }, hasDeferredEvents: false },
-        actions: [fresh.action],
-      });
+      const none = (await actions.getByTokenHashWithJob({ scopeId, tokenHash: fresh.action.tokenHash }, jobs, { journal }))?.reads;
+      expect(none?.journal()).toEqual({ entries: [], head: { nextSeq: 0, firstSeq: 0, leaseEpoch: 0 }, hasDeferredEvents: false });
+      expect(none?.actions()).toEqual([fresh.action]);
       await jobs.update({ ...fresh.job, status: 'running' });
       expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: fresh.action.tokenHash }, jobs, { journal }))?.reads).toBeUndefined();
       expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs))?.reads).toBeUndefined();
+    });
+
+    it("a corrupt journal entry or action read with the action surfaces when it is parsed, as load's and listByJob's do", async () => {
+      const { job, action } = await paused();
+      const step = { scopeId, jobId: job.id, kind: 'custom' as const, name: 'plan', status: 'completed' as const, startedAt: 1, durationMs: 1 };
+      await journal.append(step, { expectedSeq: 0 });
+      await client.query(`UPDATE ${database.tables.journalEntries} SET record = '{"schemaVersion": 99}' WHERE scope_id = $1 AND job_id = $2`, [scopeId, job.id]);
+      const found = await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal });
+      expect(found?.action).toEqual(action);
+      expect(() => found!.reads!.journal()).toThrow(expect.objectContaining({ code: 'corrupt_record' }));
+      await expect(journal.load({ scopeId, jobId: job.id })).rejects.toMatchObject({ code: 'corrupt_record' });
+      expect(found!.reads!.actions()).toEqual([action]);
     });
 
     it('reads no journal for an approval that cannot be the last one (two to go)', async () => {
@@ -118,7 +130,7 @@ export function describeResumeWrites(backend: TestBackend): void {
       await actions.compareAndSet({ record: answered, expectedVersion: 1 });
       expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal }))?.reads).toBeUndefined();
       await actions.compareAndSet({ record: { ...answered, approvals: [...answered.approvals, { principalId: 'b', decision: 'approve' as const, resolution: { approved: true }, at: 2 }] } as ActionRecord, expectedVersion: 2 });
-      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal }))?.reads?.actions).toHaveLength(1);
+      expect((await actions.getByTokenHashWithJob({ scopeId, tokenHash: action.tokenHash }, jobs, { journal }))?.reads?.actions()).toHaveLength(1);
     });
 
     it('writes the answer, the resume and their events in one statement', async () => {
