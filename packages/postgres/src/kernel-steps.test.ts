@@ -54,6 +54,43 @@ describe('kernel steps on PGlite: one statement per step', () => {
     await kernel.close();
   });
 
+  it("a worker starting a queued job that never ran reads no journal; one handed back after a step replays it", async () => {
+    const engine = new ExecutionEngine({ provider: new ScriptedProvider({ loop: true, script: ['fine'] }) });
+    const kernel = RuntimeKernel.create({ engine, stores, queue: stores.queue, workflows: { fiveCalls }, hostId: 'w' });
+    await kernel.startWorker({ concurrency: 1, pollMs: 20 });
+    let jobId = '';
+    const statements = await client.during(async () => {
+      const handle = await kernel.execute({ ...scope, workflow: 'fiveCalls', input: null });
+      jobId = handle.jobId;
+      expect((await handle.result()).output).toEqual(['fine', 'fine', 'fine', 'fine', 'fine']);
+    });
+    expect(statements.filter((text) => text.includes('journal_entries') && text.trimStart().startsWith('SELECT'))).toEqual([]);
+    expect((await stores.jobs.get({ ...scope, jobId }))?.attempts).toBe(1);
+    await kernel.close();
+
+    // A job that ran a step and went back to the queue (attempts 1) is read and replayed: the step is not run again.
+    let calls = 0;
+    let runs = 0;
+    const once: Workflow = async (ctx) => {
+      const run = ++runs;
+      const first = await ctx.step('side-effect', () => ++calls);
+      // The first run is stopped here (its host shuts down) and hands the job back.
+      if (run === 1) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true }));
+      return first;
+    };
+    const first = RuntimeKernel.create({ engine, stores, queue: stores.queue, workflows: { once }, hostId: 'first' });
+    await first.startWorker({ concurrency: 1, pollMs: 20 });
+    const handle = await first.execute({ ...scope, workflow: 'once', input: null });
+    await expect.poll(async () => (await stores.journal.list({ ...scope, jobId: handle.jobId })).length).toBe(1);
+    await first.close({ deadlineMs: 0 });
+    expect((await stores.jobs.get({ ...scope, jobId: handle.jobId }))).toMatchObject({ status: 'queued', attempts: 1 });
+    const second = RuntimeKernel.create({ engine, stores, queue: stores.queue, workflows: { once }, hostId: 'second' });
+    await second.startWorker({ concurrency: 1, pollMs: 20 });
+    expect((await (await second.handle(handle.jobId, scope.scopeId))!.result()).output).toBe(1);
+    expect([calls, runs]).toEqual([1, 2]);
+    await second.close();
+  });
+
   it('a streaming step publishes its deltas while the model still streams, before the step is journaled', async () => {
     const engine = new ExecutionEngine({ provider: new ScriptedProvider({ script: ['one two three four five six'], tokenDelayMs: 15 }) });
     const streamed: Workflow = async (ctx) => (await ctx.callModel({ messages: [{ role: 'user', content: 'go' }] }, { stream: true })).text;

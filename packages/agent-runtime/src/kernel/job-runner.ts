@@ -119,9 +119,11 @@ async function runLoop(
   let job: JobRecord;
   // A queued or waiting job has no run writing to it: its journal (and, resumed, its actions)
   // can be read while the transition is written. A takeover reads after fencing; a job created
-  // here a moment ago has nothing to read.
+  // here a moment ago, or a queued one that never started (only runs write journals, and each
+  // start counts an attempt), has nothing to read.
+  const neverStarted = fresh || (mode === 'start' && initial.attempts === 0);
   let early: { loaded: Promise<JournalLoad>; actions: Promise<readonly ActionRecord[]> | undefined } | undefined = resumed;
-  if (!fresh && !resumed && mode !== 'takeover') {
+  if (!neverStarted && !resumed && mode !== 'takeover') {
     early = { loaded: deps.journal.load(ref), actions: mode === 'resume' ? deps.actions.listByJob(ref) : undefined };
     early.loaded.catch(() => undefined);
     early.actions?.catch(() => undefined);
@@ -160,7 +162,7 @@ async function runLoop(
   try {
     let loaded: JournalLoad | undefined;
     const actionsOnResume = early?.actions;
-    if (!fresh) {
+    if (!neverStarted) {
       loaded = await (early?.loaded ?? deps.journal.load(ref));
       // Events stored by the previous run for this one (`emitOnResume`), unless the store says there are none.
       if (loaded.hasDeferredEvents !== false) {
@@ -177,13 +179,13 @@ async function runLoop(
       const first = attempt === 1;
       const pausing: PendingAction[] = [];
       const journal =
-        fresh && first
+        neverStarted && first
           ? StepJournal.empty(deps.journal, ref, leaseEpoch, events)
           : first && loaded
             ? StepJournal.from(deps.journal, ref, loaded, leaseEpoch, events)
             : await StepJournal.load(deps.journal, ref, leaseEpoch, events);
       let jobActions: (() => Promise<readonly ActionRecord[]>) | undefined;
-      if (fresh && first) jobActions = () => Promise.resolve([]);
+      if (neverStarted && first) jobActions = () => Promise.resolve([]);
       else if (first && actionsOnResume) {
         let prefetched: Promise<readonly ActionRecord[]> | undefined = actionsOnResume;
         jobActions = () => {
