@@ -77,6 +77,19 @@ export class JobManager {
    * runs the job itself at once does.
    */
   async create(spec: JobSpec, options: { start?: { reason?: string | undefined } | undefined } = {}): Promise<CreateJobResult> {
+    const { job: record, events } = this.planCreate(spec, options);
+    if (!this.#events) return this.#store.create(record);
+    // The events go with the write: stored in the same transaction where the bus shares the store's database.
+    const { events: _published, ...result } = await this.#store.createWithEvents(record, { bus: this.#events, events });
+    return result;
+  }
+
+  /**
+   * The new job and its events (`job.created`, and `job.started` with `options.start`) as `create`
+   * builds them, checked, but not written: for a caller that writes them with more in one write
+   * (`JobQueue.enqueueNewJob`). Invalid specs throw as `create` does.
+   */
+  planCreate(spec: JobSpec, options: { start?: { reason?: string | undefined } | undefined } = {}): { job: JobRecord; events: JobEventInput[] } {
     const parsed = JobSpecSchema.safeParse(spec);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -115,10 +128,7 @@ export class JobManager {
       record = { ...job, status: 'running', attempts: 1, stateHistory: [...job.stateHistory, reason === undefined ? { status: 'running', at: now } : { status: 'running', at: now, reason }] };
       events.push({ ...base, type: 'job.started', data: { from: 'queued', reason, attempt: 1 } });
     }
-    if (!this.#events) return this.#store.create(record);
-    // The events go with the write: stored in the same transaction where the bus shares the store's database.
-    const { events: _published, ...result } = await this.#store.createWithEvents(record, { bus: this.#events, events });
-    return result;
+    return { job: record, events };
   }
 
   get(ref: JobRef): Promise<JobRecord | undefined> {

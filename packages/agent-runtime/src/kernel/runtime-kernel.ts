@@ -210,7 +210,7 @@ export class RuntimeKernel implements HandleHost {
     if (req.timeoutSeconds) metadata['timeoutSeconds'] = req.timeoutSeconds;
     if (previousContext) metadata['previousContext'] = previousContext;
     const startsHere = !this.queue && !(enqueue && req.sessionId);
-    const { job, created } = await this.jobs.create({
+    const spec = {
       jobId: newJobId,
       scopeId: req.scopeId,
       principalId: req.principalId,
@@ -221,7 +221,14 @@ export class RuntimeKernel implements HandleHost {
       budgets: req.budgets,
       policyRef: req.policyRef,
       metadata,
-    }, startsHere ? { start: { reason: `started on ${this.hostId}` } } : {});
+    };
+    if (this.queue) {
+      // Workers run the jobs: created and put on the queue with their wake-up (one write where the stores share a database).
+      const plan = this.jobs.planCreate(spec);
+      const { job, created } = await this.queue.enqueueNewJob({ store: this.stores.jobs, job: plan.job, outbox: { bus: this.stores.events, events: plan.events } }, this.wakeWorkers(plan.job));
+      return new ExecutionHandle(this, job, created);
+    }
+    const { job, created } = await this.jobs.create(spec, startsHere ? { start: { reason: `started on ${this.hostId}` } } : {});
     if (!created) return new ExecutionHandle(this, job, false);
     if (enqueue && req.sessionId && !this.queue) {
       const key = sessionKey(job.scopeId, req.sessionId);
@@ -230,8 +237,6 @@ export class RuntimeKernel implements HandleHost {
       this.sessionQueues.set(key, queue);
       // The active job may have ended while this one was being created.
       if (!this.sessions.has(key)) this.startNextInSession(job.scopeId, req.sessionId);
-    } else if (this.queue) {
-      await this.enqueue(job);
     } else {
       this.launch(job, 'start', { fresh: true });
     }

@@ -1,6 +1,7 @@
 import type { JobPriority } from '../jobs/job-priority.js';
 import type { JobRecord, JobRef } from '../jobs/job-record.js';
 import { publishOutbox, type EventOutbox } from './event-bus.js';
+import type { CreateJobResult, JobStore } from './job-store.js';
 import type { Signal, SignalChannel } from './signal-channel.js';
 
 export interface EnqueueOptions extends JobRef {
@@ -113,6 +114,22 @@ export abstract class JobQueue {
     await publishOutbox(outbox);
     await this.enqueue(options);
     await wake.channels.publish(wake.channel, wake.signal).catch((error: unknown) => wake.onSignalError?.(error));
+  }
+
+  /**
+   * A new job created (`JobStore.createWithEvents` on `create.store`, with the outbox's events)
+   * and put on this queue with the workers' wake-up, as `enqueueAndSignal` does: where this queue
+   * shares transactions with the job store (and its signals and bus), one write — the job is
+   * enqueued only if it was created. A job that already existed with the idempotency key comes
+   * back with `created: false` and is not enqueued again. The default creates, then enqueues.
+   */
+  async enqueueNewJob(
+    create: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined },
+    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
+  ): Promise<CreateJobResult> {
+    const result = create.outbox ? await create.store.createWithEvents(create.job, create.outbox) : await create.store.create(create.job);
+    if (result.created) await this.enqueueAndSignal({ jobId: result.job.id, scopeId: result.job.scopeId, priority: result.job.priority }, wake);
+    return { job: result.job, created: result.created };
   }
 
   abstract claim(options: ClaimOptions): Promise<ClaimResult>;

@@ -9,11 +9,13 @@ import {
   type ClaimOptions,
   type ClaimResult,
   type ClaimedJob,
+  type CreateJobResult,
   type DeadLetteredJob,
   type EnqueueOptions,
   type JobPriority,
   type JobRecord,
   type JobRef,
+  type JobStore,
   type LeaseRef,
   type NackResult,
   type QueueEntry,
@@ -29,9 +31,9 @@ import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
-import { outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
+import { outboxStoreDatabase, outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
-import type { PriorWrite } from '../stores/postgres-job-store.js';
+import { PostgresJobStore, type PriorWrite } from '../stores/postgres-job-store.js';
 
 export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
   /** Claims after which an unacked job is dead-lettered instead of claimed again. Default 5. */
@@ -129,6 +131,25 @@ export class PostgresJobQueue extends JobQueue {
     }
     const db = await this.ctx.sql();
     await db.query(write, [...params, notification.channel, notification.payload], { prepare: true });
+  }
+
+  /**
+   * With a `PostgresJobStore`, signals and (for the events) a bus on this database: one statement
+   * creates the job, and only when it did (no job with that id or idempotency key yet) enqueues
+   * it, stores the outbox's events and sends the wake-up. Otherwise as the port's default.
+   */
+  override async enqueueNewJob(
+    create: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined },
+    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
+  ): Promise<CreateJobResult> {
+    const { store } = create;
+    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
+    if (!(store instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database)) return super.enqueueNewJob(create, wake);
+    const prior = store.createWrite(create.job);
+    const written = await this.enqueueAfterWrite({ jobId: prior.record.id, scopeId: prior.record.scopeId, priority: prior.record.priority }, wake, create.outbox, prior);
+    if (written === undefined) return super.enqueueNewJob(create, wake);
+    if (written) return { job: prior.record, created: true };
+    return store.notCreated(prior.record);
   }
 
   /**

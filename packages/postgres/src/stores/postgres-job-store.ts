@@ -30,10 +30,13 @@ import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';
 
 type Row = { scope_id: string; id: string; record: string };
 
-/** `$1` … `$10`: see `createParams`. */
-const createSql = (t: Tables): string => `INSERT INTO ${t.jobs} (scope_id, id, session_id, parent_job_id, idempotency_key, status, priority, version, created_at, updated_at, record)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, ${msToTs('$8')}, ${msToTs('$9')}, $10::jsonb)
+/** `$first` … `$first+9` (`$1` … `$10` by default): see `createParams`. */
+const createSql = (t: Tables, first = 1): string => {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO ${t.jobs} (scope_id, id, session_id, parent_job_id, idempotency_key, status, priority, version, created_at, updated_at, record)
+         VALUES (${p(0)}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, 1, ${msToTs(p(7))}, ${msToTs(p(8))}, ${p(9)}::jsonb)
          ON CONFLICT DO NOTHING`;
+};
 
 /** `$1` … `$12`: see `updateParams`. */
 const updateSql = (t: Tables): string => `UPDATE ${t.jobs}
@@ -252,7 +255,25 @@ export class PostgresJobStore extends JobStore {
   }
 
   /** A create that inserted nothing: the job with the same idempotency key, or `JobAlreadyExistsError`. */
-  private async notCreated(record: JobRecord): Promise<CreateJobResult> {
+  /**
+   * Internal to this package: a new job's INSERT as CTE `nj` (one row when it was created), for
+   * another store's statement to write after it (`PostgresJobQueue.enqueueNewJob`), with the
+   * checked record.
+   */
+  createWrite(job: JobRecord): PriorWrite & { readonly record: JobRecord } {
+    const record = prepareCreate(job);
+    const t = this.ctx.tables;
+    return {
+      record,
+      ctes: (first) => `nj AS (${createSql(t, first)} RETURNING 1)`,
+      gate: 'nj',
+      params: createParams(record),
+      argument: 'job',
+    };
+  }
+
+  /** Internal to this package: what a create that inserted nothing returns (the job with that idempotency key), or `JobAlreadyExistsError`. */
+  async notCreated(record: JobRecord): Promise<CreateJobResult> {
     if (record.idempotencyKey !== undefined) {
       const existing = await this.findByIdempotencyKey({ scopeId: record.scopeId, idempotencyKey: record.idempotencyKey });
       if (existing) return { job: existing, created: false };

@@ -13,7 +13,7 @@ import { freshSchemaName } from './environment.js';
 import { CountingSqlClient } from './one-statement-suite.js';
 
 /**
- * A resume's database work on `backend`: the action read by its token with its job is one
+ * A resume's database work on `backend` (and a submission's to the workers: one statement): the action read by its token with its job is one
  * statement; the answer written with the job's resume and their events is one statement, which
  * writes both or neither — when either record changed since it was read, the answer goes the
  * ordinary way and the job keeps its own change.
@@ -169,6 +169,36 @@ export function describeResumeWrites(backend: TestBackend): void {
       const apart = await actions.compareAndSetWithJobUpdate(second.answer, { ...second.resume(), signal: { ...signal, channels: elsewhere } });
       expect(apart.action).toMatchObject({ ok: true });
       expect(apart.action.ok && apart.action.signalled).toBe(false);
+      await stop();
+    });
+
+    it('a job submitted to the workers is one statement: created, enqueued, job.created and the wake-up; its idempotency key again enqueues nothing; a taken id fails and enqueues nothing', async () => {
+      const woken: string[] = [];
+      const stop = await signals.subscribe('jobs.enqueued', (signal) => void woken.push(signal.subjectId));
+      const job = makeTestJobRecord({ scopeId, status: 'queued', idempotencyKey: `key-${scopeId}` });
+      const wake = { channels: signals, channel: 'jobs.enqueued', signal: { schemaVersion: 1 as const, kind: 'job.enqueued' as const, scopeId, subjectId: job.id, at: Date.now() } };
+      const outbox = { bus, events: [{ type: 'job.created', jobId: job.id, scopeId, data: { status: 'queued', priority: job.priority, principalId: job.principalId } }] as RuntimeEventInput[] };
+      let result: Awaited<ReturnType<PostgresJobQueue['enqueueNewJob']>>;
+      const statements = await client.during(async () => {
+        result = await queue.enqueueNewJob({ store: jobs, job, outbox }, wake);
+      });
+      expect(statements).toHaveLength(1);
+      expect(result!).toEqual({ job, created: true });
+      expect(await jobs.get({ scopeId, jobId: job.id })).toEqual(job);
+      expect(await queue.get({ scopeId, jobId: job.id })).toMatchObject({ state: 'ready', priority: job.priority });
+      expect((await bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['job.created']);
+      await expect.poll(() => woken).toEqual([job.id]);
+      // The same idempotency key: the first job back, nothing enqueued or published again.
+      const again = await queue.enqueueNewJob({ store: jobs, job: { ...job, id: `${job.id}-again` }, outbox }, wake);
+      expect(again).toEqual({ job, created: false });
+      expect(await queue.get({ scopeId, jobId: `${job.id}-again` })).toBeUndefined();
+      expect((await bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['job.created']);
+      expect(await queue.get({ scopeId, jobId: job.id })).toMatchObject({ state: 'ready' });
+      // A job id already taken (without a key): JobAlreadyExistsError, and the queue is left alone.
+      const taken = makeTestJobRecord({ scopeId, status: 'queued' });
+      await jobs.create(taken);
+      await expect(queue.enqueueNewJob({ store: jobs, job: taken, outbox: { bus, events: [] } }, wake)).rejects.toMatchObject({ code: 'job_already_exists' });
+      expect(await queue.get({ scopeId, jobId: taken.id })).toBeUndefined();
       await stop();
     });
 
