@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestJobRecord } from '@baton/agent-runtime/testing';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { pruneFinished } from '../retention/prune-finished.js';
 import { PostgresJobStore } from '../stores/postgres-job-store.js';
 import { PostgresJournalStore } from '../stores/postgres-journal-store.js';
 import type { TestBackend } from './backends.js';
+import { writeJobRows } from './retention-suite.js';
 
 const scopeId = 'scope-orphan-scan';
 const t0 = 1_800_000_000_000;
@@ -40,14 +40,7 @@ export function describeOrphanScanBound(backend: TestBackend): void {
 
     /** A job with rows in every per-job table (two in the tables keyed past the job id), all written at `t0`. */
     async function jobWithRows(s: Stores, jobId: string): Promise<void> {
-      const ref = { scopeId, jobId };
-      await s.jobs.create(makeTestJobRecord({ ...ref, id: jobId, status: 'running', updatedAt: t0 }));
-      for (const seq of [0, 1]) await s.journal.append({ ...ref, kind: 'custom', name: `s${seq}`, status: 'completed', startedAt: t0, durationMs: 1 }, { expectedSeq: seq });
-      await s.journal.setSharedData({ ...ref, values: { a: 1, b: 2 } });
-      await s.journal.appendSharedLog({ ...ref, entries: ['x', 'y'] });
-      await s.journal.addDeferredEvents({ ...ref, events: [{ type: 'checkpoint.saved', data: { seq: 0, key: `${jobId}:0` } }] });
-      for (const seq of [0, 1]) await s.bus.publish({ type: 'checkpoint.saved', ...ref, data: { seq, key: `${jobId}:${seq}` } });
-      await s.queue.enqueue(ref);
+      await writeJobRows(s, { scopeId, jobId }, t0);
     }
 
     /** Each table's rows, as their job ids, in key order (a job's rows are next to each other). */

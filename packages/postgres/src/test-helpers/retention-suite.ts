@@ -14,6 +14,22 @@ const ttl = { olderThanMs: 30_000, now: () => t0 + 60_000 };
 const TABLES = ['journalEntries', 'journalHeads', 'sharedData', 'sharedLog', 'deferredEvents', 'eventSeqs', 'events', 'queue'] as const;
 type Counts = Record<(typeof TABLES)[number], number>;
 
+/** The job `ref` (running, updated at `at`) with rows in every per-job table, two in those keyed past the job id. */
+export async function writeJobRows(
+  s: { jobs: PostgresJobStore; journal: PostgresJournalStore; bus: PostgresEventBus; queue: PostgresJobQueue },
+  ref: { scopeId: string; jobId: string },
+  at: number,
+): Promise<void> {
+  const { jobId } = ref;
+  await s.jobs.create(makeTestJobRecord({ ...ref, id: jobId, status: 'running', updatedAt: at }));
+  for (const seq of [0, 1]) await s.journal.append({ ...ref, kind: 'custom', name: `s${seq}`, status: 'completed', startedAt: at, durationMs: 1 }, { expectedSeq: seq });
+  await s.journal.setSharedData({ ...ref, values: { a: 1, b: 2 } });
+  await s.journal.appendSharedLog({ ...ref, entries: ['x', 'y'] });
+  await s.journal.addDeferredEvents({ ...ref, events: [{ type: 'checkpoint.saved', data: { seq: 0, key: `${jobId}:0` } }] });
+  for (const seq of [0, 1]) await s.bus.publish({ type: 'checkpoint.saved', ...ref, data: { seq, key: `${jobId}:${seq}` } });
+  await s.queue.enqueue(ref);
+}
+
 /**
  * `pruneFinished`'s orphan pass: rows of job ids whose job record was deleted by hand are removed
  * once past the TTL, and the rows of live jobs stay. Each test has a schema of its own.
@@ -45,14 +61,7 @@ export function describeRetentionOrphans(backend: TestBackend): void {
     /** A job with a row in every per-job table, all written at `t0`. */
     async function jobWithRows(s: Stores, jobId: string): Promise<void> {
       s.at(t0);
-      const ref = { scopeId, jobId };
-      await s.jobs.create(makeTestJobRecord({ ...ref, id: jobId, status: 'running', updatedAt: t0 }));
-      for (const seq of [0, 1]) await s.journal.append({ ...ref, kind: 'custom', name: `s${seq}`, status: 'completed', startedAt: t0, durationMs: 1 }, { expectedSeq: seq });
-      await s.journal.setSharedData({ ...ref, values: { a: 1, b: 2 } });
-      await s.journal.appendSharedLog({ ...ref, entries: ['x', 'y'] });
-      await s.journal.addDeferredEvents({ ...ref, events: [{ type: 'checkpoint.saved', data: { seq: 0, key: `${jobId}:0` } }] });
-      for (const seq of [0, 1]) await s.bus.publish({ type: 'checkpoint.saved', ...ref, data: { seq, key: `${jobId}:${seq}` } });
-      await s.queue.enqueue(ref);
+      await writeJobRows(s, { scopeId, jobId }, t0);
     }
 
     async function deleteJobs(s: Stores, ...ids: string[]): Promise<void> {
