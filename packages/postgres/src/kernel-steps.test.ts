@@ -54,7 +54,7 @@ describe('kernel steps on PGlite: one statement per step', () => {
     await kernel.close();
   });
 
-  it("a worker starting a queued job that never ran reads no journal; one handed back after a step replays it", async () => {
+  it("a worker starting a queued job that never ran reads no journal and acks with the completion; one handed back after a step replays it", async () => {
     const engine = new ExecutionEngine({ provider: new ScriptedProvider({ loop: true, script: ['fine'] }) });
     const kernel = RuntimeKernel.create({ engine, stores, queue: stores.queue, workflows: { fiveCalls }, hostId: 'w' });
     await kernel.startWorker({ concurrency: 1, pollMs: 20 });
@@ -65,6 +65,10 @@ describe('kernel steps on PGlite: one statement per step', () => {
       expect((await handle.result()).output).toEqual(['fine', 'fine', 'fine', 'fine', 'fine']);
     });
     expect(statements.filter((text) => text.includes('journal_entries') && text.trimStart().startsWith('SELECT'))).toEqual([]);
+    // The completion acks the worker's lease in its own statement: no ack of its own.
+    expect(statements.filter((text) => text.trimStart().startsWith('UPDATE') && text.includes('"queue"') && text.includes("'done'"))).toEqual([]);
+    expect(statements.filter((text) => text.includes('ak AS (') && text.includes('"jobs"'))).toHaveLength(1);
+    expect(await stores.queue.get({ ...scope, jobId })).toBeUndefined();
     expect((await stores.jobs.get({ ...scope, jobId }))?.attempts).toBe(1);
     await kernel.close();
 

@@ -5,6 +5,7 @@ import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { ActionRecord, ActionStore } from '../ports/action-store.js';
 import type { CreateJobResult, JobPage, JobStore, ListJobsOptions } from '../ports/job-store.js';
+import type { JobQueue, LeaseRef } from '../ports/job-queue.js';
 import { JOB_RECORD_SCHEMA_VERSION, type JobRecord, type JobRef } from './job-record.js';
 import { JobSpecSchema, type JobSpec } from './job-spec.js';
 import { assertTransition, type JobStatus } from './job-status.js';
@@ -44,6 +45,12 @@ export interface TransitionOptions extends JobRef {
    * written.
    */
   readonly actions?: { readonly store: ActionStore; readonly records: readonly ActionRecord[] } | undefined;
+  /**
+   * The lease of the worker's run that makes this change, acked with it (`JobQueue.ackWithJobUpdate`:
+   * one write where the queue shares transactions with the job store; the job is written only
+   * while the lease holds).
+   */
+  readonly ack?: { readonly queue: JobQueue; readonly lease: LeaseRef } | undefined;
 }
 
 /**
@@ -258,6 +265,7 @@ export class JobManager {
         // The event goes with the write: stored in the same transaction where the bus shares the store's database.
         const outbox = this.#events ? { bus: this.#events, events: [...(options.events ?? []), published] } : undefined;
         if (options.actions && options.actions.records.length > 0) return (await options.actions.store.createWithJobUpdate(options.actions.records, { store: this.#store, job: next, outbox })).job;
+        if (options.ack) return (await options.ack.queue.ackWithJobUpdate(options.ack.lease, { store: this.#store, job: next, outbox })).job;
         return outbox ? (await this.#store.updateWithEvents(next, outbox)).job : await this.#store.update(next);
       } catch (error) {
         // A held record that went stale is read again once, whatever `expectedVersion` says.

@@ -9,6 +9,7 @@ import type { JsonValue } from '../jobs/json-value.js';
 import type { RuntimeEventInput } from '../events/runtime-event.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JournalLoad, JournalStore } from '../ports/journal-store.js';
+import type { JobQueue, LeaseRef } from '../ports/job-queue.js';
 import { EventEmitterChain } from './event-chain.js';
 import { JobContext, type PendingAction } from './job-context.js';
 import type { ModelGate } from './model-gate.js';
@@ -45,7 +46,8 @@ export interface JobRunnerDeps {
 
 /** How a run of a job ended. */
 export type RunOutcome =
-  | { status: 'completed'; job: JobRecord }
+  /** `acked`: the run's lease was acked with the completion (the worker must not ack again). */
+  | { status: 'completed'; job: JobRecord; acked?: boolean | undefined }
   | { status: 'waiting_for_action'; job: JobRecord }
   | { status: 'failed' | 'cancelled' | 'interrupted' | 'lease_lost' | 'handed_back'; job: JobRecord | undefined; error: BatonError; previousContext?: PreviousContext | undefined };
 
@@ -94,11 +96,14 @@ export function startRun(
     announce?: readonly RuntimeEventInput[] | undefined;
     /** The job's resume is written already (with its action's answer): `job` is the record it wrote; its journal and actions are being read. */
     resumed?: EarlyReads | undefined;
+    /** A worker's run: its completion acks the lease on this queue in the same write (`JobQueue.ackWithJobUpdate`). */
+    ackOn?: JobQueue | undefined;
   } = {},
 ): ActiveRun {
   const controller = new AbortController();
   const partials = new Map<string, string>();
-  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? [], options.resumed);
+  const ack = options.ackOn && options.lease ? { queue: options.ackOn, lease: { jobId: job.id, scopeId: job.scopeId, workerId: options.lease.owner, epoch: options.lease.epoch } } : undefined;
+  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? [], options.resumed, ack);
   return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials };
 }
 
@@ -113,6 +118,7 @@ async function runLoop(
   fresh: boolean,
   announce: readonly RuntimeEventInput[],
   resumed: EarlyReads | undefined,
+  ack: { queue: JobQueue; lease: LeaseRef } | undefined,
 ): Promise<RunOutcome> {
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
   const leaseEpoch = lease?.epoch;
@@ -215,8 +221,8 @@ async function runLoop(
         await journal.flush();
         journal.close();
         const result = output === undefined ? null : (JSON.parse(JSON.stringify(output)) as JsonValue);
-        const done = await withQueuedEvents(events, (carried) => deps.jobs.complete({ ...ref, result, events: carried }));
-        return { status: 'completed', job: done };
+        const done = await withQueuedEvents(events, (carried) => deps.jobs.complete({ ...ref, result, events: carried, ack }));
+        return { status: 'completed', job: done, acked: ack !== undefined };
       } catch (error) {
         await journal.flush().catch(() => undefined);
         journal.close();

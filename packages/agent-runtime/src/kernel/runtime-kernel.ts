@@ -612,7 +612,8 @@ export class RuntimeKernel implements HandleHost {
       },
       job,
       mode,
-      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce, resumed },
+      // A worker's run (under a lease) acks its lease with its completion.
+      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce, resumed, ackOn: lease ? this.queue : undefined },
     );
     this.active.set(job.id, run);
     const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;

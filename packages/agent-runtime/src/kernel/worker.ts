@@ -155,7 +155,7 @@ export class Worker {
       async (outcome) => {
         clearInterval(timer);
         this.running.delete(claim.jobId);
-        if (outcome.status !== 'lease_lost') {
+        if (outcome.status !== 'lease_lost' && !(outcome.status === 'completed' && outcome.acked)) {
           if (outcome.status === 'handed_back') await this.host.queue.release(claim).catch((e: unknown) => this.host.onError(e));
           else await this.host.queue.ack(claim).catch((e: unknown) => this.host.onError(e));
         }

@@ -1,5 +1,6 @@
 import type { JobPriority } from '../jobs/job-priority.js';
 import type { JobRecord, JobRef } from '../jobs/job-record.js';
+import type { RuntimeEvent } from '../events/runtime-event.js';
 import { publishOutbox, type EventOutbox } from './event-bus.js';
 import type { CreateJobResult, JobStore } from './job-store.js';
 import type { Signal, SignalChannel } from './signal-channel.js';
@@ -145,6 +146,19 @@ export abstract class JobQueue {
    * has used its `maxClaims`, dead-lettered now with `reason`.
    */
   abstract nack(lease: LeaseRef & { retryDelayMs?: number | undefined; reason?: string | undefined }): Promise<NackResult>;
+
+  /**
+   * A run's last change of its job (its completion) written with the `ack` of the run's lease:
+   * where this queue shares transactions with `update.store` (and its bus), one write, and the job
+   * is written only while the lease holds — else `LeaseLostError` and nothing written. The default
+   * writes the job (`updateWithEvents` with an outbox), then acks (a lease lost by then surfaces
+   * as the ack's `LeaseLostError`, the job written).
+   */
+  async ackWithJobUpdate(lease: LeaseRef, update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined }): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
+    const written = update.outbox ? await update.store.updateWithEvents(update.job, update.outbox) : { job: await update.store.update(update.job), events: [] };
+    await this.ack(lease);
+    return written;
+  }
 
   /** Hands the job back without counting the claim (graceful shutdown). */
   abstract release(lease: LeaseRef & { delayMs?: number | undefined }): Promise<void>;

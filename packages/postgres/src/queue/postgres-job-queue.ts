@@ -19,6 +19,7 @@ import {
   type LeaseRef,
   type NackResult,
   type QueueEntry,
+  type RuntimeEvent,
   type EventOutbox,
   type Signal,
   type SignalChannel,
@@ -27,6 +28,7 @@ import {
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
+import { msToTs } from '../sql/tables.js';
 import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
@@ -296,6 +298,38 @@ export class PostgresJobQueue extends JobQueue {
 
   override async ack(lease: LeaseRef): Promise<void> {
     await this.onLease(lease, this.sql.ack, [this.ctx.tables.queue]);
+  }
+
+  /**
+   * With a `PostgresJobStore` (and its bus) on the same database: one statement acks the lease
+   * and, only when it held, writes the job's change and its events. When it wrote nothing because
+   * the lease is gone: `LeaseLostError`, nothing written; when the job had changed: as the port's
+   * default (which reports the conflict).
+   */
+  override async ackWithJobUpdate(lease: LeaseRef, update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined }): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
+    const { store } = update;
+    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
+    if (!(store instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database)) return super.ackWithJobUpdate(lease, update);
+    const ref = checkRef(lease);
+    if (ref.scopeId !== update.job.scopeId || ref.jobId !== update.job.id) throw new InvalidArgumentError('lease', 'must be the lease of the job written');
+    if (!Number.isInteger(lease.epoch)) throw new InvalidArgumentError('epoch', 'must be an integer');
+    const t = this.ctx.tables;
+    const prior: PriorWrite = {
+      // The job locked at the version and identity its update expects (`$1`–`$3`, `$10`–`$12` of
+      // the update), then the ack only if it is: the ack and the job's change are both written or neither.
+      ctes: (first) => `lj AS (
+          SELECT 1 FROM ${t.jobs} AS x WHERE x.scope_id = $1 AND x.id = $2 AND x.version = $3 AND x.record->>'principalId' = $10
+             AND x.created_at = ${msToTs('$11')} AND x.idempotency_key IS NOT DISTINCT FROM $12 FOR UPDATE
+        ), ${this.sql.ackAfter(first, 'lj')}`,
+      gate: 'ak',
+      params: [ref.scopeId, ref.jobId, lease.epoch, lease.workerId, Math.floor(this.now()), this.ctx.tables.queue],
+      argument: 'job',
+    };
+    const written = await store.updateAfterWrite(update.job, update.outbox, prior);
+    if (written !== undefined) return written;
+    // Nothing written: the lease is gone (refuse, as ack does), or the job changed (the default says how).
+    await this.heartbeat({ ...lease, leaseMs: undefined });
+    return super.ackWithJobUpdate(lease, update);
   }
 
   override async nack(lease: LeaseRef & { retryDelayMs?: number | undefined; reason?: string | undefined }): Promise<NackResult> {

@@ -27,6 +27,15 @@ export function queueSql(t: Tables) {
         dead_letter_reason = CASE WHEN ${fresh} THEN NULL ELSE q.dead_letter_reason END,
         dead_lettered_at = CASE WHEN ${fresh} THEN NULL ELSE q.dead_lettered_at END,
         state = CASE WHEN ${fresh} THEN 'ready' ELSE q.state END`;
+  /** `$6` the queue table's name, for its `ord` sequence. */
+  const ack = `UPDATE ${t.queue} AS q SET
+        state = CASE WHEN q.requeue_priority IS NULL THEN 'done' ELSE 'ready' END,
+        claims = CASE WHEN q.requeue_priority IS NULL THEN q.claims ELSE 0 END,
+        enqueued_at = CASE WHEN q.requeue_priority IS NULL THEN q.enqueued_at ELSE ${msToTs('$5')} END,
+        ord = CASE WHEN q.requeue_priority IS NULL THEN q.ord ELSE nextval(pg_get_serial_sequence($6, 'ord')) END,
+        available_at = coalesce(q.requeue_available_at, q.available_at),
+        worker_id = NULL, lease_expires_at = NULL, ${applyRequeue}
+      WHERE ${held}`;
   return {
     /** `$3` priority, `$4` rank, `$5` now, `$6` available at. */
     enqueue: enqueueInto(`VALUES ($1, $2, $3, $4, 'ready', ${msToTs('$5')}, ${msToTs('$6')})`),
@@ -98,14 +107,12 @@ export function queueSql(t: Tables) {
     heartbeat: `UPDATE ${t.queue} AS q SET lease_expires_at = ${msToTs('$5::int8 + coalesce($6::int8, q.lease_ms)')}
       WHERE ${held} RETURNING ${tsToMs('q.lease_expires_at')} AS lease_expires_ms`,
     /** `$6` the queue table's name, for its `ord` sequence. */
-    ack: `UPDATE ${t.queue} AS q SET
-        state = CASE WHEN q.requeue_priority IS NULL THEN 'done' ELSE 'ready' END,
-        claims = CASE WHEN q.requeue_priority IS NULL THEN q.claims ELSE 0 END,
-        enqueued_at = CASE WHEN q.requeue_priority IS NULL THEN q.enqueued_at ELSE ${msToTs('$5')} END,
-        ord = CASE WHEN q.requeue_priority IS NULL THEN q.ord ELSE nextval(pg_get_serial_sequence($6, 'ord')) END,
-        available_at = coalesce(q.requeue_available_at, q.available_at),
-        worker_id = NULL, lease_expires_at = NULL, ${applyRequeue}
-      WHERE ${held}`,
+    ack,
+    /**
+     * `ack` as CTE `ak` (a row when the lease held and the earlier CTE `gate` returned one), its
+     * `$1`…`$6` renumbered from `$first`: for another store's statement to write with it.
+     */
+    ackAfter: (first: number, gate: string): string => `ak AS (${renumber(ack, first)} AND EXISTS (SELECT 1 FROM ${gate}) RETURNING 1)`,
     /** `$6` reason, `$7` max claims, `$8` retry delay ms. */
     nack: `UPDATE ${t.queue} AS q SET last_failure = $6::text, worker_id = NULL, lease_expires_at = NULL,
         state = CASE WHEN q.claims >= $7::int4 THEN 'dead_lettered' ELSE 'ready' END,
@@ -134,3 +141,8 @@ export function queueSql(t: Tables) {
 }
 
 export type QueueSql = ReturnType<typeof queueSql>;
+
+/** `text` with its parameters `$1`, `$2`, … renumbered to start at `$first`. */
+function renumber(text: string, first: number): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => `$${first + Number(n) - 1}`);
+}

@@ -202,6 +202,53 @@ export function describeResumeWrites(backend: TestBackend): void {
       await stop();
     });
 
+    it("a worker's completion and its lease's ack are one statement; a lost lease or a changed job writes neither", async () => {
+      // A schema of its own: claims take any ready job of the schema.
+      const own = new BatonDatabase({ client, schema: freshSchemaName() });
+      await own.migrate();
+      const q = new PostgresJobQueue({ database: own });
+      const js = new PostgresJobStore({ database: own });
+      const b = new PostgresEventBus({ database: own });
+      const running = async () => {
+        const { job } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
+        await q.enqueue({ scopeId, jobId: job.id });
+        const [lease] = (await q.claim({ workerId: 'w1', leaseMs: 60_000 })).jobs;
+        expect(lease?.jobId).toBe(job.id);
+        return { job, lease: lease! };
+      };
+      const completed = (job: JobRecord) => ({ store: js, job: { ...job, status: 'completed' as const, result: 'done' }, outbox: { bus: b, events: [{ type: 'job.completed', jobId: job.id, scopeId, data: { from: 'running' } }] as RuntimeEventInput[] } });
+      try {
+        const first = await running();
+        let written: Awaited<ReturnType<PostgresJobQueue['ackWithJobUpdate']>>;
+        const statements = await client.during(async () => {
+          written = await q.ackWithJobUpdate(first.lease, completed(first.job));
+        });
+        expect(statements).toHaveLength(1);
+        expect(written!.job).toMatchObject({ status: 'completed', version: 2 });
+        expect(await q.get({ scopeId, jobId: first.job.id })).toBeUndefined(); // acked: no longer in the queue
+        expect((await b.replay({ scopeId, jobId: first.job.id })).map((e) => e.type)).toEqual(['job.completed']);
+
+        // The lease went to another worker: LeaseLostError, the job and the new holder's lease untouched.
+        const second = await running();
+        await q.release(second.lease);
+        const [taken] = (await q.claim({ workerId: 'w2', leaseMs: 60_000 })).jobs;
+        expect(taken).toMatchObject({ jobId: second.job.id, epoch: 2 });
+        await expect(q.ackWithJobUpdate(second.lease, completed(second.job))).rejects.toMatchObject({ code: 'lease_lost' });
+        expect(await js.get({ scopeId, jobId: second.job.id })).toMatchObject({ status: 'running', version: 1 });
+        expect(await q.get({ scopeId, jobId: second.job.id })).toMatchObject({ state: 'leased', workerId: 'w2', epoch: 2 });
+        expect(await b.replay({ scopeId, jobId: second.job.id })).toEqual([]);
+
+        // The job changed since the worker read it: the conflict is reported and the lease is not acked.
+        const third = await running();
+        await js.update({ ...third.job, metadata: { touched: true } });
+        await expect(q.ackWithJobUpdate(third.lease, completed(third.job))).rejects.toMatchObject({ code: 'concurrent_modification' });
+        expect(await q.get({ scopeId, jobId: third.job.id })).toMatchObject({ state: 'leased', workerId: 'w1' });
+      } finally {
+        await b.close();
+        await (await backend.client()).query(`DROP SCHEMA IF EXISTS ${own.tables.schema} CASCADE`);
+      }
+    });
+
     it('with workers running the jobs, writes the answer, the enqueue, its event and the wake-up in one statement; a lost race writes nothing', async () => {
       const { job, action, answer } = await paused();
       const enqueue = {
