@@ -33,6 +33,42 @@ describe('workers', () => {
     await worker.close();
   });
 
+  it('a job enqueued while the worker is claiming is started on its wake-up, not at the next poll', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    // The second job is enqueued (and its wake-up sent) while the worker's claim after the first
+    // job's run is under way, having read the queue before.
+    let claims = 0;
+    let release: (() => void) | undefined;
+    const slow = new Proxy(queue, {
+      get(target, prop, receiver) {
+        if (prop === 'claim') {
+          return async (options: Parameters<InMemoryJobQueue['claim']>[0]) => {
+            const n = ++claims;
+            const result = await target.claim(options);
+            // The claim after the first job's run reads the queue, then is slow to come back.
+            if (n === 3) await new Promise<void>((r) => (release = r));
+            return result;
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const wf: Workflow = async (ctx) => ctx.step('work', () => 'ok');
+    const client = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'client' });
+    const worker = RuntimeKernel.create({ stores: s, queue: slow, workflows: { wf }, hostId: 'worker' });
+    await worker.startWorker({ concurrency: 2, pollMs: 60_000, leaseMs: 1000 });
+    const first = await client.execute({ ...scope, workflow: 'wf', input: 1 });
+    await first.result();
+    while (!release) await new Promise((r) => setTimeout(r, 1));
+    const second = await client.execute({ ...scope, workflow: 'wf', input: 2 });
+    release(); // the claim under way finds nothing new (it read the queue before); the wake-up it missed is kept
+    const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the job waited for the poll: its wake-up was lost')), 5_000).unref());
+    expect((await Promise.race([second.result(), late])).output).toBe('ok');
+    await worker.close();
+  });
+
   it('a worker that stops heartbeating loses its job to another, which continues from the journal; the first cannot write any more', async () => {
     const s = stores();
     const queue = new InMemoryJobQueue();

@@ -49,6 +49,8 @@ export class Worker {
   private readonly running = new Map<string, { run: ActiveRun; claim: ClaimedJob; timer: ReturnType<typeof setInterval> }>();
   private stopping = false;
   private wake: (() => void) | undefined;
+  /** A wake-up that came while the loop was not idle (claiming): the next idle returns at once. */
+  private woken = false;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
 
@@ -70,7 +72,7 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.host.onWake(() => this.wake?.());
+    this.unsubscribe = await this.host.onWake(() => this.nudge());
     this.loop = this.run();
   }
 
@@ -80,7 +82,7 @@ export class Worker {
    */
   async stop(options: { deadlineMs?: number } = {}): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.nudge();
     await this.loop;
     await this.unsubscribe?.().catch((e: unknown) => this.host.onError(e));
     const runs = [...this.running.values()].map((r) => r.run.done);
@@ -111,12 +113,24 @@ export class Worker {
           this.host.onError(error);
         }
       }
-      if (claimed === 0 || this.running.size >= this.concurrency) await this.idle();
+      // A claim that got fewer jobs than it asked for found the queue without more for now: wait
+      // for a wake-up (a job enqueued, a run ended) or the poll rather than asking again at once.
+      if (claimed < free || this.running.size >= this.concurrency) await this.idle();
     }
   }
 
-  /** Sleeps until a wake-up signal, a finished job, or the poll interval. */
+  /** Wakes the loop: at once when it is idle, else when it next would be (nothing is missed while it claims). */
+  private nudge(): void {
+    if (this.wake) this.wake();
+    else this.woken = true;
+  }
+
+  /** Sleeps until a wake-up signal, a finished job, or the poll interval (not at all after a wake-up it missed). */
   private idle(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, this.pollMs);
       const self = this;
@@ -159,13 +173,13 @@ export class Worker {
           if (outcome.status === 'handed_back') await this.host.queue.release(claim).catch((e: unknown) => this.host.onError(e));
           else await this.host.queue.ack(claim).catch((e: unknown) => this.host.onError(e));
         }
-        this.wake?.();
+        this.nudge();
       },
       (error: unknown) => {
         clearInterval(timer);
         this.running.delete(claim.jobId);
         this.host.onError(error);
-        this.wake?.();
+        this.nudge();
       },
     );
   }
