@@ -149,6 +149,9 @@ export function describeEventBusContract(init: EventBusContractInit, options: { 
           [{ ...delta('x'), at: Number.POSITIVE_INFINITY }, 'event'],
           [{ ...delta('x'), sessionId: '' }, 'event'],
           [{ ...delta('x'), traceId: 5 } as never, 'event'],
+          // A BigInt in the envelope (JSON has none).
+          [{ ...delta('x'), at: 5n } as never, 'event'],
+          [{ ...delta('x'), id: 5n } as never, 'event'],
           // Data that is not a JSON object.
           [{ ...delta('x'), data: null } as never, 'event.data'],
           [{ ...delta('x'), data: ['a'] } as never, 'event.data'],
@@ -157,7 +160,7 @@ export function describeEventBusContract(init: EventBusContractInit, options: { 
         ];
         for (const [input, argument] of bad) {
           const error = await rejects(bus.publish(input), 'invalid_argument');
-          expect(error, JSON.stringify(input)).toMatchObject({ argument });
+          expect(error, JSON.stringify(input, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).toMatchObject({ argument });
         }
         expect(await bus.replay({ jobId, scopeId })).toEqual([]);
         expect((await bus.publish(delta('ok'))).seq).toBe(1);

@@ -213,9 +213,16 @@ export class PostgresEventBus extends EventBus {
     const raw: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? this.now(), data: input.data };
     if (input.sessionId !== undefined) raw.sessionId = input.sessionId;
     if (input.traceId !== undefined) raw.traceId = input.traceId;
+    let json: unknown;
+    try {
+      json = JSON.parse(JSON.stringify(raw));
+    } catch (error) {
+      // A BigInt or a cycle in the envelope (`id`, `at`, `sessionId`, `traceId`): not storable.
+      throw new InvalidArgumentError('event', `not JSON: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
     try {
       // The same parser that reads it back: an event that would not load is refused now.
-      return parseRuntimeEvent(JSON.parse(JSON.stringify(raw)), { jobId, scopeId, seq: 1 });
+      return parseRuntimeEvent(json, { jobId, scopeId, seq: 1 });
     } catch (error) {
       if (error instanceof CorruptRecordError) throw new InvalidArgumentError('event', error.issue, error);
       throw error;
