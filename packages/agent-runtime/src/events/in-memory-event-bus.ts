@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@baton/llm-client';
 import { CorruptRecordError, SubscriberOverflowError } from '../errors/store-errors.js';
-import { toFrozenJsonObject } from '../jobs/json-value.js';
+import { toFrozenJsonObject, type JsonObject } from '../jobs/json-value.js';
 import {
   EventBus,
   type EventGap,
@@ -147,13 +147,15 @@ export class InMemoryEventBus extends EventBus {
     const event: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.#generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? now, data };
     if (input.sessionId !== undefined) event.sessionId = input.sessionId;
     if (input.traceId !== undefined) event.traceId = input.traceId;
+    let parsed: RuntimeEvent;
     try {
-      parseRuntimeEvent(event, { jobId, scopeId, seq: 1 });
+      parsed = parseRuntimeEvent(event, { jobId, scopeId, seq: 1 });
     } catch (error) {
       if (error instanceof CorruptRecordError) throw new InvalidArgumentError('event', error.issue, error);
       throw error;
     }
-    return event;
+    // What the durable buses store: the event as parsed (keys its type does not define are dropped).
+    return { ...parsed, data: toFrozenJsonObject(parsed.data as JsonObject, 'event.data') };
   }
 
   /** Gives a built event its job's next seq, stores it and hands it to matching subscribers. */

@@ -169,6 +169,17 @@ export function describeEventBusContract(init: EventBusContractInit, options: { 
         expect(seen.map((e) => e.seq)).toEqual([1]);
       });
 
+      it('stores and delivers an event as its type defines it: a data key the type does not define is dropped, the same for the publisher, subscribers and replay', async () => {
+        const seen: RuntimeEvent[] = [];
+        const off = bus.subscribe(collect(seen), { scopeId });
+        const published = await bus.publish({ ...delta('x'), data: { model: 'm', textDelta: 'x', extra: 'not in the schema' } } as never);
+        expect(published.data).toEqual({ model: 'm', textDelta: 'x' });
+        await settle();
+        off();
+        expect(seen).toEqual([published]);
+        expect(await bus.replay({ jobId, scopeId })).toEqual([published]);
+      });
+
       it('publishMany refuses a batch with an invalid event anywhere: none of it is stored or delivered', async () => {
         const seen: RuntimeEvent[] = [];
         const off = bus.subscribe(collect(seen), { scopeId });
