@@ -1,7 +1,8 @@
 /**
  * Redis adapter benchmarks against the server of REDIS_URL (default redis://127.0.0.1:6379):
  * signal publish → receive latency across two connections (two RedisSignalChannels, as on two
- * hosts), and events per second through RedisStreamsAdapter, batched and one event per round trip.
+ * hosts), and events per second through RedisStreamsAdapter, batched and one event per round trip,
+ * for events of 50 jobs and for one job's burst (a job's batches are written one at a time, in order).
  * Run: node --conditions=source --expose-gc --import tsx src/redis-adapters.bench.ts
  * Prints tables; skips with a note when Redis is unreachable; never exits non-zero on timing.
  */
@@ -51,17 +52,17 @@ async function signalRows(): Promise<Array<Record<string, string | number>>> {
   return [latencyRow('publish (host A) → handler (host B)', samples, '≤ 10 ms cross-host wake-up (issue)', 'ms')];
 }
 
-async function streamRow(name: string, events: number, options: { batchSize: number; maxInFlightBatches: number }): Promise<Record<string, string | number>> {
+async function streamRow(name: string, events: number, options: { batchSize: number; maxInFlightBatches: number }, jobs = 50): Promise<Record<string, string | number>> {
   const bus = new InMemoryEventBus({ maxEventsPerJob: 1_000 });
   const adapter = new RedisStreamsAdapter(bus, { url, streamPrefix: `${prefix}events`, partition: 'single', maxLen: 100_000, maxBuffered: events, ...options });
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < events; i++) void bus.publish({ type: 'model.delta', scopeId: 'bench', jobId: `job-${i % 50}`, data: { model: 'm', textDelta: `token ${i}` } });
+  for (let i = 0; i < events; i++) void bus.publish({ type: 'model.delta', scopeId: 'bench', jobId: `job-${i % jobs}`, data: { model: 'm', textDelta: `token ${i}` } });
   await adapter.flush();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const { written, failed, dropped } = adapter.stats;
   await adapter.deleteStream(adapter.streamFor('bench'));
   await adapter.close();
-  return { case: name, events, written, failed, dropped, 'seconds': seconds.toFixed(3), 'events/s': Math.round(written / seconds) };
+  return { case: name, jobs, events, written, failed, dropped, 'seconds': seconds.toFixed(3), 'events/s': Math.round(written / seconds) };
 }
 
 if (await reachable()) {
@@ -71,6 +72,9 @@ if (await reachable()) {
     await streamRow('batched: 256 per pipeline, 4 in flight', 100_000, { batchSize: 256, maxInFlightBatches: 4 }),
     await streamRow('batched: 1,000 per pipeline, 2 in flight', 100_000, { batchSize: 1_000, maxInFlightBatches: 2 }),
     await streamRow('unbatched: 1 per round trip', 5_000, { batchSize: 1, maxInFlightBatches: 1 }),
+    // One job's events keep their order: its batches go one pipeline at a time, whatever is allowed in flight.
+    await streamRow("one job's burst: 256 per pipeline, 4 in flight", 100_000, { batchSize: 256, maxInFlightBatches: 4 }, 1),
+    await streamRow("one job's burst: 1,000 per pipeline, 2 in flight", 100_000, { batchSize: 1_000, maxInFlightBatches: 2 }, 1),
   ]);
   console.log(`\nRSS ${rssMb()} MB`);
 }
