@@ -65,6 +65,20 @@ export class CountingSqlClient implements SqlClient {
   async close(): Promise<void> {}
 }
 
+/** A counting client on `backend` and a fresh schema migrated on it: what a suite counting statements starts from. */
+export async function openCountingDatabase(backend: TestBackend): Promise<{ client: CountingSqlClient; database: BatonDatabase }> {
+  const client = new CountingSqlClient(await backend.client());
+  const database = new BatonDatabase({ client, schema: freshSchemaName() });
+  await database.migrate();
+  return { client, database };
+}
+
+/** Drops the schema of `openCountingDatabase` (when it got that far) and closes the backend. */
+export async function closeCountingDatabase(backend: TestBackend, database: BatonDatabase | undefined): Promise<void> {
+  if (database) await (await backend.client()).query(`DROP SCHEMA IF EXISTS ${database.tables.schema} CASCADE`);
+  await backend.close();
+}
+
 let counter = 0;
 const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
@@ -89,17 +103,14 @@ export function describeOneStatementWrites(backend: TestBackend): void {
     const created = (job: JobRecord): RuntimeEventInput => ({ type: 'job.created', scopeId: job.scopeId, jobId: job.id, data: { status: 'queued', priority: 'normal', principalId: job.principalId } }) as RuntimeEventInput;
 
     beforeAll(async () => {
-      client = new CountingSqlClient(await backend.client());
-      database = new BatonDatabase({ client, schema: freshSchemaName() });
-      await database.migrate();
+      ({ client, database } = await openCountingDatabase(backend));
       bus = new PostgresEventBus({ database });
       journal = new PostgresJournalStore({ database });
       jobs = new PostgresJobStore({ database });
     });
     afterAll(async () => {
       await bus?.close();
-      if (database) await (await backend.client()).query(`DROP SCHEMA IF EXISTS ${database.tables.schema} CASCADE`);
-      await backend.close();
+      await closeCountingDatabase(backend, database);
     });
     beforeEach(() => {
       scopeId = unique('scope');

@@ -10,7 +10,7 @@ import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import type { TestBackend } from './backends.js';
 import { freshSchemaName } from './environment.js';
-import { CountingSqlClient } from './one-statement-suite.js';
+import { closeCountingDatabase, openCountingDatabase, type CountingSqlClient } from './one-statement-suite.js';
 
 /**
  * A resume's database work on `backend` (and a submission's to the workers: one statement): the action read by its token with its job is one
@@ -32,9 +32,7 @@ export function describeResumeWrites(backend: TestBackend): void {
     let n = 0;
 
     beforeAll(async () => {
-      client = new CountingSqlClient(await backend.client());
-      database = new BatonDatabase({ client, schema: freshSchemaName() });
-      await database.migrate();
+      ({ client, database } = await openCountingDatabase(backend));
       bus = new PostgresEventBus({ database });
       jobs = new PostgresJobStore({ database });
       actions = new PostgresActionStore({ database });
@@ -44,8 +42,7 @@ export function describeResumeWrites(backend: TestBackend): void {
     });
     afterAll(async () => {
       await bus?.close();
-      if (database) await (await backend.client()).query(`DROP SCHEMA IF EXISTS ${database.tables.schema} CASCADE`);
-      await backend.close();
+      await closeCountingDatabase(backend, database);
     });
     beforeEach(() => {
       scopeId = `scope-${Date.now().toString(36)}-${(n++).toString(36)}`;
