@@ -209,7 +209,6 @@ export class RuntimeKernel implements HandleHost {
     if (req.traceId) metadata['traceId'] = req.traceId;
     if (req.timeoutSeconds) metadata['timeoutSeconds'] = req.timeoutSeconds;
     if (previousContext) metadata['previousContext'] = previousContext;
-    const startsHere = !this.queue && !(enqueue && req.sessionId);
     const spec = {
       jobId: newJobId,
       scopeId: req.scopeId,
@@ -228,15 +227,17 @@ export class RuntimeKernel implements HandleHost {
       const { job, created } = await this.queue.enqueueNewJob({ store: this.stores.jobs, job: plan.job, outbox: { bus: this.stores.events, events: plan.events } }, this.wakeWorkers(plan.job));
       return new ExecutionHandle(this, job, created);
     }
-    const { job, created } = await this.jobs.create(spec, startsHere ? { start: { reason: `started on ${this.hostId}` } } : {});
+    // Without workers the job runs here: created already started, unless it waits for its session.
+    const waitsForSession = enqueue ? req.sessionId : undefined;
+    const { job, created } = await this.jobs.create(spec, waitsForSession ? {} : { start: { reason: `started on ${this.hostId}` } });
     if (!created) return new ExecutionHandle(this, job, false);
-    if (enqueue && req.sessionId && !this.queue) {
-      const key = sessionKey(job.scopeId, req.sessionId);
+    if (waitsForSession) {
+      const key = sessionKey(job.scopeId, waitsForSession);
       const queue = this.sessionQueues.get(key) ?? [];
       queue.push(job);
       this.sessionQueues.set(key, queue);
       // The active job may have ended while this one was being created.
-      if (!this.sessions.has(key)) this.startNextInSession(job.scopeId, req.sessionId);
+      if (!this.sessions.has(key)) this.startNextInSession(job.scopeId, waitsForSession);
     } else {
       this.launch(job, 'start', { fresh: true });
     }

@@ -145,8 +145,7 @@ export class PostgresJobQueue extends JobQueue {
     wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
   ): Promise<CreateJobResult> {
     const { store } = create;
-    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
-    if (!(store instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database)) return super.enqueueNewJob(create, wake);
+    if (!this.sharesDatabaseWith(store)) return super.enqueueNewJob(create, wake);
     const prior = store.createWrite(create.job);
     const written = await this.enqueueAfterWrite({ jobId: prior.record.id, scopeId: prior.record.scopeId, priority: prior.record.priority }, wake, create.outbox, prior);
     if (written === undefined) return super.enqueueNewJob(create, wake);
@@ -308,8 +307,7 @@ export class PostgresJobQueue extends JobQueue {
    */
   override async ackWithJobUpdate(lease: LeaseRef, update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined }): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
     const { store } = update;
-    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
-    if (!(store instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database)) return super.ackWithJobUpdate(lease, update);
+    if (!this.sharesDatabaseWith(store)) return super.ackWithJobUpdate(lease, update);
     const ref = checkRef(lease);
     if (ref.scopeId !== update.job.scopeId || ref.jobId !== update.job.id) throw new InvalidArgumentError('lease', 'must be the lease of the job written');
     if (!Number.isInteger(lease.epoch)) throw new InvalidArgumentError('epoch', 'must be an integer');
@@ -330,6 +328,12 @@ export class PostgresJobQueue extends JobQueue {
     // Nothing written: the lease is gone (refuse, as ack does), or the job changed (the default says how).
     await this.heartbeat({ ...lease, leaseMs: undefined });
     return super.ackWithJobUpdate(lease, update);
+  }
+
+  /** Whether `store` is a `PostgresJobStore` that one statement of this queue can write to (same database). */
+  private sharesDatabaseWith(store: JobStore): store is PostgresJobStore {
+    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
+    return database !== undefined && sameDatabase(database, this.ctx.database);
   }
 
   override async nack(lease: LeaseRef & { retryDelayMs?: number | undefined; reason?: string | undefined }): Promise<NackResult> {
