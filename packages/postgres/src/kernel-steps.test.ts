@@ -4,6 +4,7 @@ import { RuntimeKernel, type RuntimeEvent, type Workflow } from '@baton/agent-ru
 import { createPostgresStores, type BatonStores } from './create-stores.js';
 import { PgliteSqlClient } from './sql/pglite-client.js';
 import { CountingSqlClient } from './test-helpers/one-statement-suite.js';
+import { StoreUnavailableError } from './errors/store-unavailable-error.js';
 
 // The kernel on stores that share transactions with their bus (embedded PGlite): each step is
 // one statement carrying its events, the job's events stay gapless and in order, and a long
@@ -30,7 +31,7 @@ describe('kernel steps on PGlite: one statement per step', () => {
     return answers;
   };
 
-  it('a 5-step job is 7 statements (created started, 5 steps with their events, completed) and its events are gapless and in order', async () => {
+  it('a 5-step job is 6 statements (created started, 4 steps with their events, the last step with the completion) and its events are gapless and in order', async () => {
     const engine = new ExecutionEngine({ provider: new ScriptedProvider({ loop: true, script: ['fine'] }) });
     const kernel = RuntimeKernel.create({ engine, stores, workflows: { fiveCalls } });
     let jobId = '';
@@ -39,7 +40,10 @@ describe('kernel steps on PGlite: one statement per step', () => {
       jobId = handle.jobId;
       expect((await handle.result()).output).toEqual(['fine', 'fine', 'fine', 'fine', 'fine']);
     });
-    expect(statements).toHaveLength(7);
+    expect(statements).toHaveLength(6);
+    // The last step returned straight to the job's end: its entry is stored by the completion's statement.
+    expect(statements[5]).toContain('journal_entries');
+    expect(statements[5]).toContain('"jobs"');
     const events = await stores.events.replay({ jobId, scopeId: scope.scopeId });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.map((e) => e.type)).toEqual([
@@ -127,7 +131,7 @@ describe('kernel steps on PGlite: one statement per step', () => {
     await kernel.close();
   });
 
-  it('a pause is one write: the request, the job waiting for it and their events', async () => {
+  it('a pause is one write: the step before it, the request, the job waiting for it and their events', async () => {
     const approve: Workflow = async (ctx) => {
       await ctx.step('plan', () => 'plan');
       const outcome = await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
@@ -147,8 +151,10 @@ describe('kernel steps on PGlite: one statement per step', () => {
       jobId = handle.jobId;
       expect((await handle.settled()).status).toBe('waiting_for_action');
     });
-    // Created started, the plan step, the pause.
-    expect(statements).toHaveLength(3);
+    // Created started; the plan step with the pause (the job waiting, its request, their events).
+    expect(statements).toHaveLength(2);
+    expect(statements[1]).toContain('journal_entries');
+    expect(statements[1]).toContain('"actions"');
     const actions = await stores.actions.listByJob({ jobId, scopeId: scope.scopeId });
     expect(actions).toHaveLength(1);
     const types = (await stores.events.replay({ jobId, scopeId: scope.scopeId })).map((e) => e.type);
@@ -159,12 +165,63 @@ describe('kernel steps on PGlite: one statement per step', () => {
     });
     // The action read by its token with its job, the job's journal and its actions (one
     // statement); the answer written with the job's resume, action.resolved and the waiters'
-    // wake-up signal (one statement); the answered wait and the next step, in one write; the
-    // completion.
-    expect(resumed).toHaveLength(4);
+    // wake-up signal (one statement); the answered wait, the last step and the completion.
+    expect(resumed).toHaveLength(3);
     expect(resumed.filter((text) => text.startsWith('SELECT pg_notify'))).toEqual([]);
     expect((await stores.events.replay({ jobId, scopeId: scope.scopeId })).map((e) => e.type).slice(-5)).toEqual(['action.resolved', 'job.resumed', 'step.started', 'step.completed', 'job.completed']);
     await kernel.close();
+  });
+
+  it("a finished step is stored before the next one starts, and a moment later when the job's code awaits something else", async () => {
+    const stored = (jobId: string) => stores.journal.list({ jobId, scopeId: scope.scopeId }).then((entries) => entries.map((e) => e.stepId));
+    const seen: Array<Array<string | undefined>> = [];
+    const steps: Workflow = async (ctx) => {
+      await ctx.step('a', () => 'a');
+      await new Promise((resolve) => setTimeout(resolve, 20)); // not a step: the job's code waits on something else
+      seen.push(await stored(ctx.jobId));
+      await ctx.step('b', () => 'b');
+      await ctx.step('c', async () => void seen.push(await stored(ctx.jobId)));
+      await ctx.setShared({ after: 'c' }); // shared data is written after the steps before it
+      seen.push(await stored(ctx.jobId));
+      return ctx.step('d', () => 'done');
+    };
+    const kernel = RuntimeKernel.create({ stores, workflows: { steps } });
+    const handle = await kernel.execute({ ...scope, workflow: 'steps', input: null });
+    expect((await handle.result()).output).toBe('done');
+    expect(seen).toEqual([['0'], ['0', '1'], ['0', '1', '2']]);
+    expect(await stored(handle.jobId)).toEqual(['0', '1', '2', '3']);
+    const events = await stores.events.replay({ jobId: handle.jobId, scopeId: scope.scopeId });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'step.completed').map((e) => (e.data as { seq: number }).seq)).toEqual([0, 1, 2, 3]);
+    expect(events.at(-1)?.type).toBe('job.completed');
+    await kernel.close();
+  });
+
+  it('a completion that fails to be written leaves its last step stored: the retry replays it instead of running it again', async () => {
+    let runs = 0;
+    const once: Workflow = async (ctx) => {
+      await ctx.step('first', () => 'first');
+      return ctx.step('last', () => ++runs);
+    };
+    // The completion's write (with the last step) fails once, as a dropped connection would.
+    let failures = 1;
+    const jobs = stores.jobs;
+    const original = jobs.updateAfterWrite.bind(jobs);
+    jobs.updateAfterWrite = async (...args) => {
+      if (failures-- > 0 && args[0].status === 'completed') throw new StoreUnavailableError({ message: 'connection lost' });
+      return original(...args);
+    };
+    const kernel = RuntimeKernel.create({ stores, workflows: { once }, retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 } });
+    try {
+      const handle = await kernel.execute({ ...scope, workflow: 'once', input: null });
+      expect((await handle.result()).output).toBe(1);
+      expect(runs).toBe(1);
+      expect(failures).toBe(0); // the one write with the step failed; the retry found the step stored and completed alone
+      expect((await stores.journal.list({ jobId: handle.jobId, scopeId: scope.scopeId })).map((e) => e.name)).toEqual(['first', 'last']);
+    } finally {
+      jobs.updateAfterWrite = original;
+      await kernel.close();
+    }
   });
 
   it('events kept for the next run (emitOnResume) are published when it resumes', async () => {

@@ -6,6 +6,8 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { ActionRecord, ActionStore } from '../ports/action-store.js';
 import type { CreateJobResult, JobPage, JobStore, ListJobsOptions } from '../ports/job-store.js';
 import type { JobQueue, LeaseRef } from '../ports/job-queue.js';
+import type { AppendJournalOptions, JournalStore } from '../ports/journal-store.js';
+import type { JournalEntryInput } from '../journal/journal-entry.js';
 import { JOB_RECORD_SCHEMA_VERSION, type JobRecord, type JobRef } from './job-record.js';
 import { JobSpecSchema, type JobSpec } from './job-spec.js';
 import { assertTransition, type JobStatus } from './job-status.js';
@@ -51,6 +53,13 @@ export interface TransitionOptions extends JobRef {
    * while the lease holds).
    */
   readonly ack?: { readonly queue: JobQueue; readonly lease: LeaseRef } | undefined;
+  /**
+   * Journal entries stored with the transition (a run's last steps with its completion or pause):
+   * `JournalStore.appendManyWithJobUpdate` writes both at once where the journal shares
+   * transactions with the job store; otherwise, or when that write did not pass, the entries are
+   * appended first (once), then the transition is written as usual.
+   */
+  readonly journal?: { readonly store: JournalStore; readonly entries: readonly JournalEntryInput[]; readonly options: AppendJournalOptions } | undefined;
 }
 
 /**
@@ -65,6 +74,8 @@ export class JobManager {
   readonly #now: () => number;
   readonly #generateId: () => string;
   readonly #maxRetries: number;
+  /** `TransitionOptions.journal` riders already appended on their own. */
+  readonly #appended = new WeakSet<object>();
 
   constructor(options: JobManagerOptions) {
     if (!options?.store) throw new InvalidArgumentError('store', 'a JobStore is required');
@@ -255,6 +266,8 @@ export class JobManager {
   ): Promise<JobRecord> {
     if (typeof options?.jobId !== 'string' || typeof options.scopeId !== 'string') throw new InvalidArgumentError('jobId', 'jobId and scopeId are required');
     let held = options.current !== undefined && options.current.id === options.jobId && options.current.scopeId === options.scopeId ? options.current : undefined;
+    // Entries still to store with the transition (cleared once appended on their own).
+    let journal = options.journal !== undefined && options.journal.entries.length > 0 && !this.#appended.has(options.journal) ? options.journal : undefined;
     for (let attempt = 0; ; attempt++) {
       const job = held ?? (await this.#store.get(options));
       const fromHeld = held !== undefined;
@@ -264,6 +277,15 @@ export class JobManager {
       try {
         // The event goes with the write: stored in the same transaction where the bus shares the store's database.
         const outbox = this.#events ? { bus: this.#events, events: [...(options.events ?? []), published] } : undefined;
+        if (journal) {
+          const together = await journal.store.appendManyWithJobUpdate(journal.entries, journal.options, { store: this.#store, job: next, outbox, ack: options.ack, actions: options.actions });
+          if (together) return together.job;
+          // Not at once: the entries first (a refused append fails the transition, nothing written), then the job.
+          await journal.store.appendMany(journal.entries, journal.options);
+          // A caller that tries the transition again with the same entries (a run that re-read a stale job) does not append them twice.
+          this.#appended.add(journal);
+          journal = undefined;
+        }
         if (options.actions && options.actions.records.length > 0) return (await options.actions.store.createWithJobUpdate(options.actions.records, { store: this.#store, job: next, outbox })).job;
         if (options.ack) return (await options.ack.queue.ackWithJobUpdate(options.ack.lease, { store: this.#store, job: next, outbox })).job;
         return outbox ? (await this.#store.updateWithEvents(next, outbox)).job : await this.#store.update(next);

@@ -187,6 +187,8 @@ export class JobContext {
     const recorded = this.init.journal.lookup(stepId, kind, name, options.input);
     if (recorded?.status === 'completed') return structuredClone(recorded.output) as T;
     this.throwIfStopped();
+    // The steps that finished before this one starts are stored first: a crash during it re-runs none of them.
+    await this.init.journal.settle();
     const key = this.stepKey(stepId);
     const startedAt = this.init.now();
     const base = { seq: 0, key, kind, name } as const;
@@ -203,9 +205,14 @@ export class JobContext {
     }
     this.throwIfStopped();
     const durationMs = this.init.now() - startedAt;
-    await this.init.journal.record({ stepId, kind, name, input: options.input, inputSummary: options.summary, startedAt, durationMs, output: output === undefined ? null : output }, (seq) => [
-      this.init.events.build('step.completed', { ...base, seq, durationMs }),
-    ]);
+    const step = { stepId, kind, name, input: options.input, inputSummary: options.summary, startedAt, durationMs, output: output === undefined ? null : output };
+    if (this.init.journal.defers) {
+      // Stored with the job's next write (the next step's, or its completion when it returns now), its event with it.
+      const seq = this.init.journal.defer(step);
+      this.emit('step.completed', { ...base, seq, durationMs });
+      return output;
+    }
+    await this.init.journal.record(step, (seq) => [this.init.events.build('step.completed', { ...base, seq, durationMs })]);
     return output;
   }
 
@@ -310,6 +317,7 @@ export class JobContext {
   /** Merges values into the job's shared data (kept with the journal). */
   async setShared(values: JsonObject): Promise<void> {
     this.throwIfStopped();
+    await this.init.journal.settle();
     await this.init.journalStore.setSharedData({ scopeId: this.scopeId, jobId: this.jobId, values, leaseEpoch: this.init.leaseEpoch });
   }
 
@@ -320,6 +328,7 @@ export class JobContext {
   /** Appends to the job's shared log. */
   async log(...entries: JsonValue[]): Promise<void> {
     this.throwIfStopped();
+    await this.init.journal.settle();
     await this.init.journalStore.appendSharedLog({ scopeId: this.scopeId, jobId: this.jobId, entries, leaseEpoch: this.init.leaseEpoch });
   }
 
@@ -337,6 +346,7 @@ export class JobContext {
     if (this.init.journal.lookup(stepId, 'custom', 'emitOnResume') !== undefined) return;
     this.throwIfStopped();
     const startedAt = this.init.now();
+    await this.init.journal.settle();
     await this.init.journalStore.addDeferredEvents({ scopeId: this.scopeId, jobId: this.jobId, events: [{ type, data }], leaseEpoch: this.init.leaseEpoch });
     await this.init.journal.record({ stepId, kind: 'custom', name: 'emitOnResume', startedAt, durationMs: this.init.now() - startedAt, output: { type } });
   }

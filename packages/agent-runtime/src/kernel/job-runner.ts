@@ -218,32 +218,45 @@ async function runLoop(
       });
       try {
         const output = await workflow(ctx, job.input);
-        await journal.flush();
-        journal.close();
         const result = output === undefined ? null : (JSON.parse(JSON.stringify(output)) as JsonValue);
-        const done = await withQueuedEvents(events, (carried) => deps.jobs.complete({ ...ref, result, events: carried, ack }));
+        // The steps not stored yet (the last one, deferred; an answered wait) are stored with the completion.
+        const done = await journal.writeLast((pending) =>
+          withQueuedEvents(events, (carried) => deps.jobs.complete({ ...ref, result, events: carried, ack, journal: pending && { store: deps.journal, ...pending } })),
+        );
+        journal.close();
         return { status: 'completed', job: done, acked: ack !== undefined };
       } catch (error) {
-        await journal.flush().catch(() => undefined);
-        journal.close();
         if (error === SUSPEND) {
           // The requests made by this run are stored with the pause (their events before
-          // job.waiting). Their tokens go out as the pause is written, so that whoever relays
-          // them (a stream of the job's events) has them when the action.required event comes.
+          // job.waiting), and so are the steps not stored yet. Their tokens go out as the pause is
+          // written, so that whoever relays them (a stream of the job's events) has them when the
+          // action.required event comes.
           const requested = pausing.splice(0);
           for (const p of requested) deps.onActionRequired({ actionId: p.action.id, resumeToken: p.resumeToken, jobId: job.id, stepKey: p.stepKey });
-          const waiting = await withQueuedEvents(events, (carried) =>
-            deps.jobs.markWaiting({
-              ...ref,
-              reason: 'waiting for an action',
-              actionId: requested.length === 1 ? requested[0]!.action.id : undefined,
-              events: [...(carried ?? []), ...requested.map((p) => p.event)],
-              actions: requested.length > 0 ? { store: deps.actions.actionStore, records: requested.map((p) => p.action) } : undefined,
-            }),
-          );
+          let waiting: JobRecord;
+          try {
+            waiting = await journal.writeLast((pending) =>
+              withQueuedEvents(events, (carried) =>
+                deps.jobs.markWaiting({
+                  ...ref,
+                  reason: 'waiting for an action',
+                  actionId: requested.length === 1 ? requested[0]!.action.id : undefined,
+                  events: [...(carried ?? []), ...requested.map((p) => p.event)],
+                  actions: requested.length > 0 ? { store: deps.actions.actionStore, records: requested.map((p) => p.action) } : undefined,
+                  journal: pending && { store: deps.journal, ...pending },
+                }),
+              ),
+            );
+          } finally {
+            // A pause that failed to be written leaves the steps for the next run to find.
+            await journal.flush().catch(() => undefined);
+            journal.close();
+          }
           for (const p of requested) deps.actions.announce(p.action);
           return { status: 'waiting_for_action', job: waiting };
         }
+        await journal.flush().catch(() => undefined);
+        journal.close();
         if (BatonError.isInstance(error) && error.code === 'lease_lost') throw error;
         const stop = controller.signal.aborted ? stopOf(controller.signal.reason) : undefined;
         if (stop) return await finishStopped(deps, events, job, stop, journal, partials);

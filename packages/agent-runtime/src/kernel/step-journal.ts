@@ -27,10 +27,12 @@ export interface StepRecord {
   error?: unknown;
 }
 
-/** A step taken by `recordLater`: its place (seq) is set, its write rides on the next one. */
+/** A step taken by `recordLater` or `defer`: its place (seq) is set, its write rides on the next one. */
 interface Unwritten {
   readonly input: JournalEntryInput;
   readonly entry: JournalEntry;
+  /** Taken by `defer` (its outcome is durable nowhere else). */
+  readonly deferred?: boolean;
 }
 
 /**
@@ -57,6 +59,11 @@ export class StepJournal {
   private unwritten: Unwritten[] = [];
   /** Steps (appended or recorded later) on the chain that have not finished: a step recorded later now comes after them. */
   private pending = 0;
+  /** Steps taken by `defer` that are not stored yet. */
+  private deferred = 0;
+  private flushScheduled = false;
+  /** No step is recorded any more (the run's last write is under way); entries taken may still be written. */
+  private sealed = false;
   private closed = false;
   /** Entries appended by this run, in order. */
   readonly appended: JournalEntry[] = [];
@@ -86,6 +93,14 @@ export class StepJournal {
   /** The journal of a job that has never run (just created here): nothing to read. */
   static empty(store: JournalStore, ref: JobRef, leaseEpoch?: number, events?: EventEmitterChain): StepJournal {
     return new StepJournal(store, ref, [], 0, leaseEpoch, events);
+  }
+
+  /**
+   * Whether a finished step may be stored with the run's next write (`defer`): where the job's
+   * events ride on journal writes, so that a step's events are stored exactly when it is.
+   */
+  get defers(): boolean {
+    return this.events?.carriesEvents === true;
   }
 
   get size(): number {
@@ -159,6 +174,61 @@ export class StepJournal {
   }
 
   /**
+   * Records a finished step to be stored with the run's next write rather than by a write of its
+   * own: the next step's (which waits for it, see `settle`), or the run's last (its completion or
+   * pause), or, when the run does neither before its code awaits something else, a write of its
+   * own a moment later (`setImmediate`). A job that returns right after its last step thus stores
+   * that step with its completion, in one write. Until it is stored a crash loses the step, as it
+   * would during its own write: the next run executes it again. Returns the seq it takes (for its
+   * `step.completed` event, which the caller queues on the job's events, stored with it).
+   */
+  defer(step: StepRecord): number {
+    const input = this.toInput(step);
+    const seq = this.nextSeq + this.pending;
+    this.recorded.set(step.stepId, unwrittenEntry(input, seq, this.leaseEpoch));
+    this.deferred++;
+    void this.enqueue(async () => {
+      const entry = unwrittenEntry(input, this.nextSeq, this.leaseEpoch);
+      this.unwritten.push({ input, entry, deferred: true });
+      this.recorded.set(step.stepId, entry);
+      this.nextSeq++;
+      return entry;
+    }).catch(() => undefined);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        // A failed write leaves them unwritten: the next write (or `settle`) tries again and reports it.
+        if (this.deferred > 0) this.flush().catch(() => undefined);
+      });
+    }
+    return seq;
+  }
+
+  /** Resolves once every step taken by `defer` so far is stored (writing them now); rejects when that write fails. */
+  async settle(): Promise<void> {
+    if (this.deferred > 0) await this.flush();
+  }
+
+  /**
+   * The run's last write: runs `write` after every pending append, handing it the entries not
+   * stored yet (steps deferred or recorded later) and where they go, or `undefined` when there
+   * are none; they count as stored once it resolves (it must store them, with the job's change).
+   * No step is recorded after this call; when `write` fails the entries stay unwritten, for
+   * `flush()`.
+   */
+  writeLast<T>(write: (pending: { entries: readonly JournalEntryInput[]; options: AppendJournalOptions } | undefined) => Promise<T>): Promise<T> {
+    this.sealed = true;
+    return this.enqueue(async () => {
+      const taken = this.unwritten;
+      if (taken.length === 0 || this.closed) return write(undefined);
+      const result = await write({ entries: taken.map((u) => u.input), options: { expectedSeq: taken[0]!.entry.seq, leaseEpoch: this.leaseEpoch } });
+      this.stored(taken.map((u) => u.entry));
+      return result;
+    }, false);
+  }
+
+  /**
    * Waits for every pending append, then writes the steps recorded later that no append carried
    * (rejects when that write fails; they stay unwritten). A closed journal writes nothing more.
    */
@@ -176,7 +246,7 @@ export class StepJournal {
 
   /** The entry to append for `step`; throws when the journal is closed or the output is not JSON. */
   private toInput(step: StepRecord): JournalEntryInput {
-    if (this.closed) throw new InvalidArgumentError('journal', `job ${this.ref.jobId} is no longer running here; step ${step.stepId} was not recorded`);
+    if (this.closed || this.sealed) throw new InvalidArgumentError('journal', `job ${this.ref.jobId} is no longer running here; step ${step.stepId} was not recorded`);
     let output: JsonValue | undefined;
     if (step.output !== undefined) {
       try {
@@ -232,13 +302,20 @@ export class StepJournal {
       stored = await this.append(batch, options, undefined);
       if (announce && events) for (const e of announce()) events.emit(e.type, e.data as never);
     }
-    for (const entry of stored) {
+    this.stored(stored);
+    this.nextSeq = options.expectedSeq + stored.length;
+    return stored;
+  }
+
+  /** `entries` are stored: nothing is left unwritten. */
+  private stored(entries: readonly JournalEntry[]): void {
+    for (const entry of entries) {
       this.recorded.set(entry.stepId ?? String(entry.seq), entry);
       this.appended.push(entry);
     }
+    // Steps deferred after this write began are not on the list yet: they stay counted.
+    this.deferred -= this.unwritten.filter((u) => u.deferred).length;
     this.unwritten = [];
-    this.nextSeq = options.expectedSeq + stored.length;
-    return stored;
   }
 
   /** One store call: `append` (or `appendWithEvents`) for one entry, `appendMany` for several. */

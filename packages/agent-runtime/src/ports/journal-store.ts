@@ -1,5 +1,8 @@
 import { InvalidArgumentError } from '@baton/llm-client';
-import type { JobRef } from '../jobs/job-record.js';
+import type { JobRecord, JobRef } from '../jobs/job-record.js';
+import type { ActionRecord, ActionStore } from './action-store.js';
+import type { JobQueue, LeaseRef } from './job-queue.js';
+import type { JobStore } from './job-store.js';
 import type { JsonObject, JsonValue } from '../jobs/json-value.js';
 import { JOURNAL_ENTRY_SCHEMA_VERSION, JournalEntrySchema, stepKey, type JournalEntry, type JournalEntryInput } from '../journal/journal-entry.js';
 import type { RuntimeEvent } from '../events/runtime-event.js';
@@ -36,6 +39,17 @@ export interface JournalLoad {
   readonly entries: readonly JournalEntry[];
   readonly head: JournalHead;
   readonly hasDeferredEvents?: boolean | undefined;
+}
+
+/** The job's change that `JournalStore.appendManyWithJobUpdate` writes with the entries. */
+export interface JournalJobUpdate {
+  readonly store: JobStore;
+  readonly job: JobRecord;
+  readonly outbox?: EventOutbox | undefined;
+  /** A worker's lease, acked with the change (`JobQueue.ackWithJobUpdate`). */
+  readonly ack?: { readonly queue: JobQueue; readonly lease: LeaseRef } | undefined;
+  /** Actions created with the change (`ActionStore.createWithJobUpdate`). */
+  readonly actions?: { readonly store: ActionStore; readonly records: readonly ActionRecord[] } | undefined;
 }
 
 /**
@@ -111,6 +125,29 @@ export abstract class JournalStore {
     const { entry, events } = await this.appendWithEvents(entries[last]!, lastOptions, outbox);
     stored.push(entry);
     return { entries: stored, events };
+  }
+
+  /**
+   * Appends `entries` (as `appendMany`) and writes the job's change `update.job` (as
+   * `JobStore.updateWithEvents`; with `update.ack` as `JobQueue.ackWithJobUpdate`, with
+   * `update.actions` as `ActionStore.createWithJobUpdate`) in one write, the outbox's events with
+   * them: a run's last steps stored with its completion or its pause. All of it or nothing: the
+   * entries only if the job is written (its lease acked, its actions created), the job only if
+   * the entries are.
+   *
+   * Only a store that shares transactions with the job store (and the queue) can; the default,
+   * and any call this store cannot write at once, returns `undefined` having written nothing,
+   * and the caller appends, then writes the job. `undefined` also when the one write did not
+   * pass (a refused append, a job changed meanwhile, a lease lost): the caller's separate writes
+   * then report which, as they would have without this method. Bad input → `InvalidArgumentError`,
+   * nothing written.
+   */
+  async appendManyWithJobUpdate(
+    _entries: readonly JournalEntryInput[],
+    _options: AppendJournalOptions,
+    _update: JournalJobUpdate,
+  ): Promise<{ job: JobRecord; events: RuntimeEvent[] } | undefined> {
+    return undefined;
   }
 
   /**

@@ -35,7 +35,7 @@ import { queueSql, type QueueSql } from './queue-sql.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
 import { outboxStoreDatabase, outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
-import { PostgresJobStore, type PriorWrite } from '../stores/postgres-job-store.js';
+import { lockedJobSql, PostgresJobStore, type PriorWrite } from '../stores/postgres-job-store.js';
 
 export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
   /** Claims after which an unacked job is dead-lettered instead of claimed again. Default 5. */
@@ -308,19 +308,13 @@ export class PostgresJobQueue extends JobQueue {
   override async ackWithJobUpdate(lease: LeaseRef, update: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined }): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
     const { store } = update;
     if (!this.sharesDatabaseWith(store)) return super.ackWithJobUpdate(lease, update);
-    const ref = checkRef(lease);
-    if (ref.scopeId !== update.job.scopeId || ref.jobId !== update.job.id) throw new InvalidArgumentError('lease', 'must be the lease of the job written');
-    if (!Number.isInteger(lease.epoch)) throw new InvalidArgumentError('epoch', 'must be an integer');
-    const t = this.ctx.tables;
+    const ack = this.ackWrite(lease, update.job);
     const prior: PriorWrite = {
-      // The job locked at the version and identity its update expects (`$1`–`$3`, `$10`–`$12` of
-      // the update), then the ack only if it is: the ack and the job's change are both written or neither.
-      ctes: (first) => `lj AS (
-          SELECT 1 FROM ${t.jobs} AS x WHERE x.scope_id = $1 AND x.id = $2 AND x.version = $3 AND x.record->>'principalId' = $10
-             AND x.created_at = ${msToTs('$11')} AND x.idempotency_key IS NOT DISTINCT FROM $12 FOR UPDATE
-        ), ${this.sql.ackAfter(first, 'lj')}`,
+      // The job locked at the version and identity its update expects, then the ack only if it
+      // is: the ack and the job's change are both written or neither.
+      ctes: (first) => `${lockedJobSql(this.ctx.tables)}, ${ack.ctes(first, 'lj')}`,
       gate: 'ak',
-      params: [ref.scopeId, ref.jobId, lease.epoch, lease.workerId, Math.floor(this.now()), this.ctx.tables.queue],
+      params: ack.params,
       argument: 'job',
     };
     const written = await store.updateAfterWrite(update.job, update.outbox, prior);
@@ -330,8 +324,23 @@ export class PostgresJobQueue extends JobQueue {
     return super.ackWithJobUpdate(lease, update);
   }
 
-  /** Whether `store` is a `PostgresJobStore` that one statement of this queue can write to (same database). */
-  private sharesDatabaseWith(store: JobStore): store is PostgresJobStore {
+  /**
+   * Internal to this package: the ack of `lease` (the lease of `job`, checked) as CTE `ak`, for
+   * another store's statement: written only when the lease holds and the earlier CTE `gate`
+   * returned a row; its parameters start at `$first`.
+   */
+  ackWrite(lease: LeaseRef, job: JobRecord): { ctes(first: number, gate: string): string; readonly params: readonly unknown[] } {
+    const ref = checkRef(lease);
+    if (ref.scopeId !== job.scopeId || ref.jobId !== job.id) throw new InvalidArgumentError('lease', 'must be the lease of the job written');
+    if (!Number.isInteger(lease.epoch)) throw new InvalidArgumentError('epoch', 'must be an integer');
+    return {
+      ctes: (first, gate) => this.sql.ackAfter(first, gate),
+      params: [ref.scopeId, ref.jobId, lease.epoch, lease.workerId, Math.floor(this.now()), this.ctx.tables.queue],
+    };
+  }
+
+  /** Internal to this package: whether `store` is a `PostgresJobStore` that one statement of this queue can write to (same database). */
+  sharesDatabaseWith(store: JobStore): store is PostgresJobStore {
     const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
     return database !== undefined && sameDatabase(database, this.ctx.database);
   }

@@ -1,4 +1,4 @@
-import { msToTs, tsToMs, type Tables } from '../sql/tables.js';
+import { msToTs, renumber, tsToMs, type Tables } from '../sql/tables.js';
 
 /**
  * The queue's statements. Lease operations share `$1` scope, `$2` job, `$3` epoch, `$4` worker,
@@ -142,7 +142,3 @@ export function queueSql(t: Tables) {
 
 export type QueueSql = ReturnType<typeof queueSql>;
 
-/** `text` with its parameters `$1`, `$2`, … renumbered to start at `$first`. */
-function renumber(text: string, first: number): string {
-  return text.replace(/\$(\d+)/g, (_, n: string) => `$${first + Number(n) - 1}`);
-}

@@ -50,3 +50,8 @@ export function msToTs(param: string): string {
 export function tsToMs(expression: string): string {
   return `((EXTRACT(EPOCH FROM ${expression}) * 1000)::int8)::text`;
 }
+
+/** `text` with its parameters `$1`, `$2`, … renumbered to start at `$first` (for a CTE in another store's statement). */
+export function renumber(text: string, first: number): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => `$${first + Number(n) - 1}`);
+}

@@ -1,5 +1,5 @@
 import { eventBatchSql } from '../events/event-batch-sql.js';
-import { msToTs, type Tables } from '../sql/tables.js';
+import { msToTs, renumber, type Tables } from '../sql/tables.js';
 
 /**
  * The journal store's statements. Parameters `$1` scope id, `$2` job id, `$3` lease epoch (or
@@ -55,6 +55,20 @@ export function journalSql(t: Tables) {
        WHERE scope_id = $1 AND job_id = $2 AND next_seq = $4::int8 AND ($3::int8 IS NULL OR lease_epoch <= $3::int8)
       RETURNING 1
     )`;
+  /** `appendMany…`'s head advance, only when the earlier CTE `gate` returned a row. */
+  const okManyAfter = (gate: string, firstSeq: boolean) =>
+    firstSeq
+      ? `ok AS (
+      INSERT INTO ${t.journalHeads} AS h (scope_id, job_id, next_seq, lease_epoch) SELECT $1, $2, $5::int8, coalesce($3::int8, 0) FROM (SELECT 1 FROM ${gate} LIMIT 1) AS g
+      ON CONFLICT (scope_id, job_id) DO UPDATE SET next_seq = $5::int8, lease_epoch = greatest(h.lease_epoch, coalesce($3::int8, 0))
+        WHERE h.next_seq = 0 AND ($3::int8 IS NULL OR h.lease_epoch <= $3::int8)
+      RETURNING 1
+    )`
+      : `ok AS (
+      UPDATE ${t.journalHeads} SET next_seq = next_seq + $5::int8, lease_epoch = greatest(lease_epoch, coalesce($3::int8, 0))
+       WHERE scope_id = $1 AND job_id = $2 AND next_seq = $4::int8 AND ($3::int8 IS NULL OR lease_epoch <= $3::int8) AND EXISTS (SELECT 1 FROM ${gate})
+      RETURNING 1
+    )`;
   const manyEvents = eventBatchSql(t, 7, 'j');
   // `j` is one row once the entries are in (the gate of the events' seq reservation takes one row).
   const manyWithEvents = (ok: string) =>
@@ -71,6 +85,13 @@ export function journalSql(t: Tables) {
     /** Appends seqs `$4`…`$4`+n-1 when `$4` is the head's next seq and the fence allows it. */
     appendManyNext: `WITH ${okManyNext} ${insertEntries}`,
     appendManyFirstWithEvents: manyWithEvents(okManyFirst),
+    /**
+     * `appendMany…` as CTEs for another store's statement, written only when the earlier CTE
+     * `gate` returned a row: `ok` (the head advanced), `w` (the entries) and `jw` (one row once
+     * they are in); `$1`…`$6` renumbered from `$first`.
+     */
+    appendManyAfter: (first: number, gate: string, firstSeq: boolean): string =>
+      renumber(`${okManyAfter(gate, firstSeq)}, w AS (${insertEntries} RETURNING 1), jw AS (SELECT 1 FROM w HAVING count(*) > 0)`, first),
     appendManyNextWithEvents: manyWithEvents(okManyNext),
     list: `SELECT je.seq::text AS seq, je.record::text AS record FROM ${t.journalEntries} AS je
       WHERE je.scope_id = $1 AND je.job_id = $2 AND je.seq >= $3::int8 ORDER BY je.seq LIMIT $4::int8`,
@@ -130,3 +151,4 @@ export function journalSql(t: Tables) {
 }
 
 export type JournalSql = ReturnType<typeof journalSql>;
+

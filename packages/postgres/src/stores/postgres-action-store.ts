@@ -8,7 +8,7 @@ import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
 import { outboxStoreDatabase, sameDatabase } from '../events/event-outbox.js';
-import { PostgresJobStore, type PriorWrite } from './postgres-job-store.js';
+import { PostgresJobStore, type GatedWrite, type PriorWrite } from './postgres-job-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { PostgresSignalChannel } from './postgres-signal-channel.js';
 import { journalLoadOf, PostgresJournalStore } from './postgres-journal-store.js';
@@ -71,6 +71,14 @@ export class PostgresActionStore extends ActionStore {
     if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs) || actions.length === 0) {
       return super.createWithJobUpdate(actions, update);
     }
+    return jobs.updateWithGatedWrite(update.job, update.outbox, this.createGated(actions));
+  }
+
+  /**
+   * Internal to this package: the insert of `actions` (checked: valid new records) as CTE `a`,
+   * for a job store's statement to write only when the job's update did (`FROM j`).
+   */
+  createGated(actions: readonly ActionRecord[]): GatedWrite {
     const records = actions.map((record, i) => {
       const r = validateInput(ActionRecordSchema, record, `actions[${i}]`);
       if (r.version !== 1) throw new InvalidArgumentError(`actions[${i}].version`, 'a new action starts at version 1');
@@ -78,7 +86,7 @@ export class PostgresActionStore extends ActionStore {
     });
     const t = this.ctx.tables;
     const ids = records.map((r) => r.id).join(', ');
-    return jobs.updateWithGatedWrite(update.job, update.outbox, {
+    return {
       ctes: (first) => `a AS (
         INSERT INTO ${t.actions} (id, scope_id, job_id, status, token_hash, version, created_at, expires_at, record)
         SELECT x.r->>'id', x.r->>'scopeId', x.r->>'jobId', x.r->>'status', x.r->>'tokenHash', 1,
@@ -89,7 +97,7 @@ export class PostgresActionStore extends ActionStore {
       params: [jsonParam(records)],
       argument: 'actions',
       mapError: (error) => (sqlState(error) === '23505' ? new DuplicateActionError(ids) : undefined),
-    });
+    };
   }
 
   /**
@@ -174,8 +182,8 @@ export class PostgresActionStore extends ActionStore {
     return { ok: false, current: await this.get({ scopeId: stored.scopeId, actionId: stored.id }) };
   }
 
-  /** Whether one statement can reach this store's tables and `store`'s. */
-  private sharesDatabaseWith(store: PostgresJobStore | PostgresJournalStore): boolean {
+  /** Internal to this package: whether one statement can reach this store's tables and `store`'s. */
+  sharesDatabaseWith(store: PostgresJobStore | PostgresJournalStore): boolean {
     const database = outboxStoreDatabase(store);
     return database !== undefined && sameDatabase(database, this.ctx.database);
   }

@@ -187,28 +187,31 @@ export class PostgresJobStore extends JobStore {
    * Internal to this package: another store's `prior` write (CTEs before the job's), then the
    * compare-and-set update of the job only when `prior.gate` returned a row, and the outbox's
    * events only when the job was written, in one statement (`PostgresActionStore
-   * .compareAndSetWithJobUpdate`: an answer with its job's resume). `undefined` when the job was
-   * not written (the caller finds out why); fails on bad input having written nothing.
+   * .compareAndSetWithJobUpdate`: an answer with its job's resume). With `gated`, that store's
+   * write follows the job's, only when it was written (a pause's requests). `undefined` when the
+   * job was not written (the caller finds out why); fails on bad input having written nothing.
    */
-  async updateAfterWrite(job: JobRecord, outbox: EventOutbox | undefined, prior: PriorWrite): Promise<{ job: JobRecord; events: RuntimeEvent[] } | undefined> {
+  async updateAfterWrite(job: JobRecord, outbox: EventOutbox | undefined, prior: PriorWrite, gated?: GatedWrite): Promise<{ job: JobRecord; events: RuntimeEvent[] } | undefined> {
     const { record, expected } = prepareUpdate(job);
-    const params = updateParams(record, expected);
-    const priorSql = prior.ctes(params.length + 1);
-    const update = `j AS (${updateSql(this.ctx.tables)} AND EXISTS (SELECT 1 FROM ${prior.gate}) RETURNING 1)`;
+    const own = updateParams(record, expected);
+    const priorSql = prior.ctes(own.length + 1);
+    const params = [...own, ...prior.params];
+    const update = `j AS (${updateSql(this.ctx.tables)} AND EXISTS (SELECT 1 FROM ${prior.gate}) RETURNING 1)${gated ? `, ${gated.ctes(params.length + 1)}` : ''}`;
+    if (gated) params.push(...gated.params);
     const writer = outboxWriterFor(this, outbox);
     const prepared = writer?.prepare(outbox!.events);
-    const mapError = (error: unknown) => prior.mapError?.(error) ?? mapValueError(error, params.some(hasNul) ? 'job' : prior.argument);
+    const mapError = (error: unknown) => prior.mapError?.(error) ?? gated?.mapError?.(error) ?? mapValueError(error, own.some(hasNul) ? 'job' : prior.argument);
     if (writer && prepared) {
-      const events = eventBatchSql(this.ctx.tables, params.length + prior.params.length + 1, 'j');
+      const events = eventBatchSql(this.ctx.tables, params.length + 1, 'j');
       const text = `WITH ${priorSql}, ${update}, ${events.ctes} ${events.select}`;
-      const stored = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...params, ...prior.params], mapError);
+      const stored = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, params, mapError);
       return stored === undefined ? undefined : { job: record, events: stored };
     }
     const sql = await this.ctx.sql();
     let updated: number;
     try {
       const text = `WITH ${priorSql}, ${update} SELECT count(*)::int AS n FROM j`;
-      updated = Number((await sql.query<{ n: number }>(text, [...params, ...prior.params], { prepare: true })).rows[0]?.n ?? 0);
+      updated = Number((await sql.query<{ n: number }>(text, params, { prepare: true })).rows[0]?.n ?? 0);
     } catch (error) {
       throw mapError(error);
     }
@@ -303,6 +306,18 @@ export class PostgresJobStore extends JobStore {
     );
     return rows[0] ? load(rows[0]) : undefined;
   }
+}
+
+/**
+ * CTE `lj`: the job row locked, one row only when it is at the version and identity the job
+ * update expects (`$1`–`$3`, `$10`–`$12` of `updateAfterWrite`'s update): a write gated on it is
+ * followed by the job's change for sure, so a prior write and the job are both written or neither.
+ */
+export function lockedJobSql(t: Tables): string {
+  return `lj AS (
+      SELECT 1 FROM ${t.jobs} AS x WHERE x.scope_id = $1 AND x.id = $2 AND x.version = $3 AND x.record->>'principalId' = $10
+         AND x.created_at = ${msToTs('$11')} AND x.idempotency_key IS NOT DISTINCT FROM $12 FOR UPDATE
+    )`;
 }
 
 /** Another store's write that happens only with a job update (see `updateWithGatedWrite`). */

@@ -17,6 +17,8 @@ import {
   type DeferredEvent,
   type DeferredEventInput,
   type FencedWrite,
+  type JobRecord,
+  type JournalJobUpdate,
   type JobRef,
   type JournalEntry,
   type JournalEntryInput,
@@ -30,7 +32,8 @@ import {
   type StoredRecordType,
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
-import { outboxWriterFor, registerOutboxStore, runWithEvents } from '../events/event-outbox.js';
+import { outboxStoreDatabase, outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
+import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { checkJson, checkJsonObject } from '../sql/json-check.js';
 import type { RecordSchema } from '../sql/validate-input.js';
@@ -38,6 +41,8 @@ import { validateInput } from '../sql/validate-input.js';
 import { hasNul, jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { journalSql, type JournalSql } from './journal-sql.js';
+import { PostgresActionStore } from './postgres-action-store.js';
+import { lockedJobSql, PostgresJobStore, type PriorWrite } from './postgres-job-store.js';
 
 export interface PostgresJournalStoreOptions extends PostgresConnectionOptions {
   /** Epoch milliseconds for shared-log and deferred-event timestamps; injectable for tests. */
@@ -142,6 +147,46 @@ export class PostgresJournalStore extends JournalStore {
     const events = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, batch.params, (error) => mapValueError(error, hasNul(batch.params[5]) ? 'entries' : 'event'));
     if (events === undefined) throw await this.refused(batch);
     return { entries: batch.records, events };
+  }
+
+  /**
+   * With a `PostgresJobStore` (and, for `ack`, a `PostgresJobQueue`; for `actions`, a
+   * `PostgresActionStore`) on this database: one statement locks the job at the version its
+   * update expects, then (acks the lease, when it holds, and) appends the entries, when the head
+   * and the fence allow it, and only then writes the job's change, the actions it creates and the
+   * outbox's events: a run's last steps with its completion and ack, or with its pause and the
+   * pause's requests, in one write, all or nothing. `undefined` when it wrote nothing (the caller's separate writes say
+   * why) or when the stores are elsewhere; bad input → `InvalidArgumentError`, nothing written.
+   */
+  override async appendManyWithJobUpdate(
+    entries: readonly JournalEntryInput[],
+    options: AppendJournalOptions,
+    update: JournalJobUpdate,
+  ): Promise<{ job: JobRecord; events: RuntimeEvent[] } | undefined> {
+    const { store, job, ack, actions } = update;
+    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
+    if (!(store instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database)) return undefined;
+    if (ack && !(ack.queue instanceof PostgresJobQueue && ack.queue.sharesDatabaseWith(store))) return undefined;
+    const creates = actions !== undefined && actions.records.length > 0;
+    if (creates && !(actions.store instanceof PostgresActionStore && actions.store.sharesDatabaseWith(store))) return undefined;
+    checkAppendBatch(entries, options);
+    const batch = prepareBatch(entries, options);
+    if (batch.ref.scopeId !== job?.scopeId || batch.ref.jobId !== job.id) throw new InvalidArgumentError('entries', "must be the updated job's entries");
+    const acked = ack?.queue instanceof PostgresJobQueue ? ack.queue.ackWrite(ack.lease, job) : undefined;
+    const created = creates && actions.store instanceof PostgresActionStore ? actions.store.createGated(actions.records) : undefined;
+    const t = this.ctx.tables;
+    const firstSeq = batch.expectedSeq === 0;
+    const prior: PriorWrite = {
+      // The job locked at the version its update expects: once the entries are in, its change follows.
+      ctes: (first) =>
+        acked
+          ? `${lockedJobSql(t)}, ${acked.ctes(first, 'lj')}, ${this.sql.appendManyAfter(first + acked.params.length, 'ak', firstSeq)}`
+          : `${lockedJobSql(t)}, ${this.sql.appendManyAfter(first, 'lj', firstSeq)}`,
+      gate: 'jw',
+      params: [...(acked?.params ?? []), ...batch.params],
+      argument: 'entries',
+    };
+    return store.updateAfterWrite(job, update.outbox, prior, created);
   }
 
   /** The head and every entry, read by one statement (one snapshot). */

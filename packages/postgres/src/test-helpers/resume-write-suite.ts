@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ActionRecord, JobRecord, RuntimeEventInput } from '@baton/agent-runtime';
+import type { ActionRecord, ClaimedJob, JobRecord, RuntimeEventInput } from '@baton/agent-runtime';
 import { makeTestJobRecord, sampleActionRecord } from '@baton/agent-runtime/testing';
 import { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
@@ -199,13 +199,18 @@ export function describeResumeWrites(backend: TestBackend): void {
       await stop();
     });
 
-    it("a worker's completion and its lease's ack are one statement; a lost lease or a changed job writes neither", async () => {
-      // A schema of its own: claims take any ready job of the schema.
-      const own = new BatonDatabase({ client, schema: freshSchemaName() });
-      await own.migrate();
-      const q = new PostgresJobQueue({ database: own });
-      const js = new PostgresJobStore({ database: own });
-      const b = new PostgresEventBus({ database: own });
+    /**
+     * Stores on a schema of their own (claims take any ready job of the schema), dropped after
+     * `fn`; `running()` creates a running job and the lease of worker w1 on it.
+     */
+    const onOwnSchema = async (
+      fn: (own: { database: BatonDatabase; q: PostgresJobQueue; js: PostgresJobStore; b: PostgresEventBus; running: () => Promise<{ job: JobRecord; lease: ClaimedJob }> }) => Promise<void>,
+    ) => {
+      const database = new BatonDatabase({ client, schema: freshSchemaName() });
+      await database.migrate();
+      const q = new PostgresJobQueue({ database });
+      const js = new PostgresJobStore({ database });
+      const b = new PostgresEventBus({ database });
       const running = async () => {
         const { job } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
         await q.enqueue({ scopeId, jobId: job.id });
@@ -213,8 +218,17 @@ export function describeResumeWrites(backend: TestBackend): void {
         expect(lease?.jobId).toBe(job.id);
         return { job, lease: lease! };
       };
-      const completed = (job: JobRecord) => ({ store: js, job: { ...job, status: 'completed' as const, result: 'done' }, outbox: { bus: b, events: [{ type: 'job.completed', jobId: job.id, scopeId, data: { from: 'running' } }] as RuntimeEventInput[] } });
       try {
+        await fn({ database, q, js, b, running });
+      } finally {
+        await b.close();
+        await (await backend.client()).query(`DROP SCHEMA IF EXISTS ${database.tables.schema} CASCADE`);
+      }
+    };
+
+    it("a worker's completion and its lease's ack are one statement; a lost lease or a changed job writes neither", async () => {
+      await onOwnSchema(async ({ q, js, b, running }) => {
+        const completed = (job: JobRecord) => ({ store: js, job: { ...job, status: 'completed' as const, result: 'done' }, outbox: { bus: b, events: [{ type: 'job.completed', jobId: job.id, scopeId, data: { from: 'running' } }] as RuntimeEventInput[] } });
         const first = await running();
         let written: Awaited<ReturnType<PostgresJobQueue['ackWithJobUpdate']>>;
         const statements = await client.during(async () => {
@@ -240,10 +254,114 @@ export function describeResumeWrites(backend: TestBackend): void {
         await js.update({ ...third.job, metadata: { touched: true } });
         await expect(q.ackWithJobUpdate(third.lease, completed(third.job))).rejects.toMatchObject({ code: 'concurrent_modification' });
         expect(await q.get({ scopeId, jobId: third.job.id })).toMatchObject({ state: 'leased', workerId: 'w1' });
-      } finally {
-        await b.close();
-        await (await backend.client()).query(`DROP SCHEMA IF EXISTS ${own.tables.schema} CASCADE`);
-      }
+      });
+    });
+
+    it("a run's last steps are stored with its completion (and its lease's ack) in one statement; a refused append, a changed job or a lost lease writes none of it", async () => {
+      await onOwnSchema(async ({ database: own, q, js, b, running }) => {
+        const jn = new PostgresJournalStore({ database: own });
+        const entry = (job: JobRecord, stepId: string) => ({ jobId: job.id, scopeId, stepId, kind: 'custom' as const, name: `step ${stepId}`, status: 'completed' as const, output: stepId, startedAt: 1, durationMs: 1 });
+        const completed = (job: JobRecord) => ({
+          store: js,
+          job: { ...job, status: 'completed' as const, result: 'done' },
+          outbox: {
+            bus: b,
+            events: [
+              { type: 'step.completed', jobId: job.id, scopeId, data: { seq: 1, key: `${job.id}:1`, kind: 'custom', name: 'step 1', durationMs: 1 } },
+              { type: 'job.completed', jobId: job.id, scopeId, data: { from: 'running' } },
+            ] as RuntimeEventInput[],
+          },
+        });
+        const nothingWritten = async (job: JobRecord, journalLength: number) => {
+          expect(await js.get({ scopeId, jobId: job.id })).toMatchObject({ status: 'running', version: job.version });
+          expect(await jn.list({ scopeId, jobId: job.id })).toHaveLength(journalLength);
+          expect(await b.replay({ scopeId, jobId: job.id })).toEqual([]);
+        };
+        // The first entries of a job (seq 0 creates the journal's head) and the completion: one statement.
+        const { job: a } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
+        let written: Awaited<ReturnType<PostgresJournalStore['appendManyWithJobUpdate']>>;
+        const statements = await client.during(async () => {
+          written = await jn.appendManyWithJobUpdate([entry(a, '0'), entry(a, '1')], { expectedSeq: 0 }, completed(a));
+        });
+        expect(statements).toHaveLength(1);
+        expect(written!.job).toMatchObject({ status: 'completed', version: 2 });
+        expect(written!.events.map((e) => e.type)).toEqual(['step.completed', 'job.completed']);
+        expect((await jn.list({ scopeId, jobId: a.id })).map((e) => [e.seq, e.stepId, e.output])).toEqual([[0, '0', '0'], [1, '1', '1']]);
+        expect((await b.replay({ scopeId, jobId: a.id })).map((e) => e.type)).toEqual(['step.completed', 'job.completed']);
+
+        // Later entries (the head advances from its next seq), under the run's lease epoch.
+        const { job: c } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
+        await jn.append(entry(c, '0'), { expectedSeq: 0, leaseEpoch: 1 });
+        expect((await jn.appendManyWithJobUpdate([entry(c, '1')], { expectedSeq: 1, leaseEpoch: 1 }, completed(c)))?.job).toMatchObject({ status: 'completed' });
+        expect(await jn.head({ scopeId, jobId: c.id })).toMatchObject({ nextSeq: 2, leaseEpoch: 1 });
+
+        // Refused append (another seq is next, or a newer lease epoch fenced the journal): nothing written.
+        const { job: d } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
+        await jn.append(entry(d, '0'), { expectedSeq: 0, leaseEpoch: 2 });
+        expect(await jn.appendManyWithJobUpdate([entry(d, '1')], { expectedSeq: 5, leaseEpoch: 2 }, completed(d))).toBeUndefined();
+        await nothingWritten(d, 1);
+        expect(await jn.appendManyWithJobUpdate([entry(d, '1')], { expectedSeq: 1, leaseEpoch: 1 }, completed(d))).toBeUndefined();
+        await nothingWritten(d, 1);
+        expect(await jn.head({ scopeId, jobId: d.id })).toMatchObject({ nextSeq: 1, leaseEpoch: 2 });
+
+        // The job changed since the run read it: no entry, no change, no event.
+        const { job: e } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
+        const touched = await js.update({ ...e, metadata: { touched: true } });
+        expect(await jn.appendManyWithJobUpdate([entry(e, '0')], { expectedSeq: 0 }, completed(e))).toBeUndefined();
+        await nothingWritten(touched, 0);
+
+        // With a worker's lease: the ack too, in the same statement; a lost lease writes none of it.
+        const first = await running();
+        const acked = await client.during(async () => {
+          written = await jn.appendManyWithJobUpdate([entry(first.job, '0')], { expectedSeq: 0, leaseEpoch: first.lease.epoch }, { ...completed(first.job), ack: { queue: q, lease: first.lease } });
+        });
+        expect(acked).toHaveLength(1);
+        expect(written!.job).toMatchObject({ status: 'completed' });
+        expect(await q.get({ scopeId, jobId: first.job.id })).toBeUndefined();
+        expect(await jn.list({ scopeId, jobId: first.job.id })).toHaveLength(1);
+        const second = await running();
+        await q.release(second.lease);
+        await q.claim({ workerId: 'w2', leaseMs: 60_000 });
+        expect(await jn.appendManyWithJobUpdate([entry(second.job, '0')], { expectedSeq: 0, leaseEpoch: second.lease.epoch }, { ...completed(second.job), ack: { queue: q, lease: second.lease } })).toBeUndefined();
+        await nothingWritten(second.job, 0);
+        expect(await q.get({ scopeId, jobId: second.job.id })).toMatchObject({ state: 'leased', workerId: 'w2' });
+
+        // With a pause's requests: the steps, the job waiting, its actions and events in one statement; a changed job writes none of them.
+        const actionStore = new PostgresActionStore({ database: own });
+        const pausing = async () => {
+          const { job } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
+          const paused = { store: js, job: { ...job, status: 'waiting_for_action' as const }, outbox: { bus: b, events: [{ type: 'job.waiting', jobId: job.id, scopeId, data: { from: 'running' } }] as RuntimeEventInput[] } };
+          return { job, paused, request: sampleActionRecord({ scopeId, jobId: job.id, stepKey: `${job.id}:1` }) };
+        };
+        const p1 = await pausing();
+        const pause = await client.during(async () => {
+          written = await jn.appendManyWithJobUpdate([entry(p1.job, '0')], { expectedSeq: 0 }, { ...p1.paused, actions: { store: actionStore, records: [p1.request] } });
+        });
+        expect(pause).toHaveLength(1);
+        expect(written!.job).toMatchObject({ status: 'waiting_for_action' });
+        expect(await actionStore.listByJob({ scopeId, jobId: p1.job.id })).toHaveLength(1);
+        expect(await jn.list({ scopeId, jobId: p1.job.id })).toHaveLength(1);
+        const p2 = await pausing();
+        const touchedP2 = await js.update({ ...p2.job, metadata: { touched: true } });
+        expect(await jn.appendManyWithJobUpdate([entry(p2.job, '0')], { expectedSeq: 0 }, { ...p2.paused, actions: { store: actionStore, records: [p2.request] } })).toBeUndefined();
+        await nothingWritten(touchedP2, 0);
+        expect(await actionStore.listByJob({ scopeId, jobId: p2.job.id })).toEqual([]);
+        // A request whose id is taken: DuplicateActionError, nothing written.
+        const p3 = await pausing();
+        await expect(jn.appendManyWithJobUpdate([entry(p3.job, '0')], { expectedSeq: 0 }, { ...p3.paused, actions: { store: actionStore, records: [{ ...p3.request, id: p1.request.id }] } })).rejects.toMatchObject({ code: 'duplicate_action' });
+        await nothingWritten(p3.job, 0);
+
+        // Bad input: another job's entries, an invalid entry. InvalidArgumentError, nothing written.
+        const { job: f } = await js.create(makeTestJobRecord({ scopeId, status: 'running' }));
+        await expect(jn.appendManyWithJobUpdate([entry(a, '9')], { expectedSeq: 0 }, completed(f))).rejects.toMatchObject({ code: 'invalid_argument' });
+        await expect(jn.appendManyWithJobUpdate([{ ...entry(f, '0'), kind: 'nonsense' as never }], { expectedSeq: 0 }, completed(f))).rejects.toMatchObject({ code: 'invalid_argument' });
+        await nothingWritten(f, 0);
+
+        // Stores on another database: not at once (the caller writes them one after the other).
+        const other = new PostgresJobStore({ database: database });
+        expect(await jn.appendManyWithJobUpdate([entry(f, '0')], { expectedSeq: 0 }, { ...completed(f), store: other })).toBeUndefined();
+        await nothingWritten(f, 0);
+      });
     });
 
     it('with workers running the jobs, writes the answer, the enqueue, its event and the wake-up in one statement; a lost race writes nothing', async () => {
