@@ -163,3 +163,74 @@ describe('StepJournal.recordLater', () => {
     expect(journal.size).toBe(0);
   });
 });
+
+describe('StepJournal.defer (journal writes carry the job events)', () => {
+  /** A journal whose job events ride on its writes (as on stores that share the bus's transactions). */
+  const carrying = (store: RecordingStore) => {
+    const bus = new InMemoryEventBus();
+    const events = new EventEmitterChain(bus, ref, () => {}, { lingerMs: 1_000 });
+    return { journal: StepJournal.empty(store, ref, 1, events), events };
+  };
+
+  it('is visible at once, stored by the next step write (which settle waits for) in one call, and never twice', async () => {
+    const store = new RecordingStore();
+    const { journal } = carrying(store);
+    expect(journal.defers).toBe(true);
+    expect(journal.defer(step('0', 'a'))).toBe(0);
+    expect(journal.lookup('0', 'custom', 'a')).toMatchObject({ status: 'completed', output: 'a', entry: { seq: 0 } });
+    expect(await names(store)).toEqual([]);
+    await journal.settle();
+    expect(await names(store)).toEqual(['0:a']);
+    expect(journal.defer(step('1', 'b'))).toBe(1);
+    await journal.record(step('2', 'c'));
+    expect(store.calls.map((c) => [c.method, c.names])).toEqual([
+      ['append', ['a']],
+      ['appendMany', ['b', 'c']],
+    ]);
+    await journal.settle(); // nothing left: no call
+    expect(store.calls).toHaveLength(2);
+  });
+
+  it('is stored on its own a moment later when nothing else writes', async () => {
+    const store = new RecordingStore();
+    const { journal } = carrying(store);
+    journal.defer(step('0', 'a'));
+    journal.defer(step('1', 'b'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await names(store)).toEqual(['0:a', '1:b']);
+    expect(store.calls).toHaveLength(1);
+  });
+
+  it('writeLast hands the unstored steps to the last write; a failed one leaves them for flush, and no step is recorded after it', async () => {
+    const store = new RecordingStore();
+    const { journal } = carrying(store);
+    journal.defer(step('0', 'a'));
+    journal.recordLater(answer('1'));
+    await expect(
+      journal.writeLast(async (pending) => {
+        expect(pending?.entries.map((e) => e.name)).toEqual(['a', 'approval']);
+        expect(pending?.options).toEqual({ expectedSeq: 0, leaseEpoch: 1 });
+        throw new Error('completion failed');
+      }),
+    ).rejects.toThrow('completion failed');
+    expect(() => journal.defer(step('2', 'late'))).toThrow(/no longer running/);
+    await journal.flush();
+    expect(await names(store)).toEqual(['0:a', '1:approval']);
+
+    const other = new RecordingStore();
+    const second = carrying(other).journal;
+    second.defer(step('0', 'a'));
+    const written = await second.writeLast(async (pending) => {
+      await other.appendMany(pending!.entries, pending!.options);
+      return 'done';
+    });
+    expect(written).toBe('done');
+    await second.flush(); // stored by the last write: nothing more
+    expect(other.calls).toHaveLength(1);
+  });
+
+  it('a journal whose job events do not ride on its writes does not defer', () => {
+    const journal = StepJournal.empty(new RecordingStore(), ref, 1, new EventEmitterChain(new InMemoryEventBus(), ref, () => {}));
+    expect(journal.defers).toBe(false);
+  });
+});

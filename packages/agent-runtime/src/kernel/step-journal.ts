@@ -161,16 +161,7 @@ export class StepJournal {
    * the step and reads its outcome where it is durable.
    */
   recordLater(step: StepRecord): void {
-    const input = this.toInput(step);
-    // Visible now, at the seq it gets if the steps before it on the chain are stored; set when its turn comes.
-    this.recorded.set(step.stepId, unwrittenEntry(input, this.nextSeq + this.pending, this.leaseEpoch));
-    void this.enqueue(async () => {
-      const entry = unwrittenEntry(input, this.nextSeq, this.leaseEpoch);
-      this.unwritten.push({ input, entry });
-      this.recorded.set(step.stepId, entry);
-      this.nextSeq++;
-      return entry;
-    }).catch(() => undefined);
+    this.takePlace(step, false);
   }
 
   /**
@@ -183,17 +174,8 @@ export class StepJournal {
    * `step.completed` event, which the caller queues on the job's events, stored with it).
    */
   defer(step: StepRecord): number {
-    const input = this.toInput(step);
-    const seq = this.nextSeq + this.pending;
-    this.recorded.set(step.stepId, unwrittenEntry(input, seq, this.leaseEpoch));
+    const seq = this.takePlace(step, true);
     this.deferred++;
-    void this.enqueue(async () => {
-      const entry = unwrittenEntry(input, this.nextSeq, this.leaseEpoch);
-      this.unwritten.push({ input, entry, deferred: true });
-      this.recorded.set(step.stepId, entry);
-      this.nextSeq++;
-      return entry;
-    }).catch(() => undefined);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
@@ -202,6 +184,25 @@ export class StepJournal {
         if (this.deferred > 0) this.flush().catch(() => undefined);
       });
     }
+    return seq;
+  }
+
+  /**
+   * Makes `step` visible at once (`lookup`, `entries()`) at the seq it gets if the steps before
+   * it on the chain are stored, and puts it on the unwritten list when its turn comes (its seq
+   * then set), for the next write to store first. Returns that seq.
+   */
+  private takePlace(step: StepRecord, deferred: boolean): number {
+    const input = this.toInput(step);
+    const seq = this.nextSeq + this.pending;
+    this.recorded.set(step.stepId, unwrittenEntry(input, seq, this.leaseEpoch));
+    void this.enqueue(async () => {
+      const entry = unwrittenEntry(input, this.nextSeq, this.leaseEpoch);
+      this.unwritten.push({ input, entry, deferred });
+      this.recorded.set(step.stepId, entry);
+      this.nextSeq++;
+      return entry;
+    }).catch(() => undefined);
     return seq;
   }
 
@@ -229,8 +230,9 @@ export class StepJournal {
   }
 
   /**
-   * Waits for every pending append, then writes the steps recorded later that no append carried
-   * (rejects when that write fails; they stay unwritten). A closed journal writes nothing more.
+   * Waits for every pending append, then writes the steps recorded later or deferred that no
+   * append carried (rejects when that write fails; they stay unwritten). A closed journal writes
+   * nothing more.
    */
   async flush(): Promise<void> {
     await this.enqueue(async () => {
