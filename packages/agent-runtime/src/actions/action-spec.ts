@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValueSchema } from '../jobs/json-value.js';
 import { InvalidArgumentError } from '@baton/llm-client';
 import { EscalationSpecSchema, type ActionTimeoutBehavior, type EscalationSpec } from '../ports/action-store.js';
 import type { ActionTypeRegistry } from './action-type-registry.js';
@@ -23,10 +24,10 @@ export const ActionSpecSchema = z.strictObject({
   type: z.string().min(1).default('approval'),
   title: z.string().min(1).max(500),
   description: z.string().max(20_000).optional(),
-  payload: z.json().optional(),
+  payload: JsonValueSchema.optional(),
   timeoutSeconds: z.number().positive().optional(),
   onTimeout: z.enum(['fail', 'default', 'escalate']).default('fail'),
-  defaultResolution: z.json().optional(),
+  defaultResolution: JsonValueSchema.optional(),
   approvers: z.array(principalId).optional(),
   requiredApprovals: z.number().int().positive().optional(),
   escalateTo: EscalationSpecSchema.optional(),

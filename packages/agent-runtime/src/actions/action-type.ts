@@ -1,4 +1,5 @@
 import { z, type ZodType } from 'zod';
+import { isJsonValue } from '../jobs/json-value.js';
 import { InvalidArgumentError } from '@baton/llm-client';
 import { InvalidResolutionError, type ResolutionIssue } from '../errors/action-errors.js';
 
@@ -41,8 +42,6 @@ export const approvalActionType: ActionType<ApprovalResolution> = defineActionTy
   decide: (resolution) => (resolution.approved ? 'approve' : 'reject'),
 });
 
-const jsonValue = z.json();
-
 /**
  * Parses `value` against the type's schema. Throws `InvalidResolutionError` naming the first
  * offending field; the parsed value must also be plain JSON (it is stored).
@@ -50,7 +49,7 @@ const jsonValue = z.json();
 export function parseResolution<R>(type: ActionType<R>, actionId: string, value: unknown): R {
   const parsed = type.resolutionSchema.safeParse(value);
   if (!parsed.success) throw new InvalidResolutionError(actionId, type.name, parsed.error.issues.map(toIssue));
-  if (!jsonValue.safeParse(parsed.data).success) {
+  if (!isJsonValue(parsed.data)) {
     throw new InvalidResolutionError(actionId, type.name, [{ path: '', message: 'the parsed resolution is not plain JSON' }]);
   }
   return parsed.data;

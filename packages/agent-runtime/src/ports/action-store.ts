@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValueSchema } from '../jobs/json-value.js';
 import { BatonError, InvalidArgumentError } from '@baton/llm-client';
 import { CorruptActionRecordError } from '../errors/action-errors.js';
 import type { RuntimeEvent } from '../events/runtime-event.js';
@@ -39,7 +40,7 @@ export const EscalationSpecSchema: z.ZodType<EscalationSpec> = z.lazy(() =>
     requiredApprovals: z.number().int().positive().optional(),
     timeoutSeconds: z.number().positive().optional(),
     onTimeout: z.enum(['fail', 'default', 'escalate']).optional(),
-    defaultResolution: z.json().optional(),
+    defaultResolution: JsonValueSchema.optional(),
     title: z.string().min(1).optional(),
     description: z.string().optional(),
     escalateTo: EscalationSpecSchema.optional(),
@@ -51,7 +52,7 @@ export const ActionApprovalSchema = z.object({
   decision: z.enum(['approve', 'reject']),
   comment: z.string().optional(),
   /** The resolution this approver submitted (parsed by the action type's schema). */
-  resolution: z.json().optional(),
+  resolution: JsonValueSchema.optional(),
   /** Epoch milliseconds. */
   at: z.number().int().nonnegative(),
 });
@@ -73,19 +74,19 @@ export const ActionRecordSchema = z.object({
   type: z.string().min(1),
   title: z.string().min(1),
   description: z.string().optional(),
-  payload: z.json().optional(),
+  payload: JsonValueSchema.optional(),
   status: z.enum(ACTION_STATUSES),
   tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** Principals allowed to answer; empty = any principal of the scope holding the token. */
   approvers: z.array(principalId),
   requiredApprovals: z.number().int().positive(),
   approvals: z.array(ActionApprovalSchema),
-  resolution: z.json().optional(),
+  resolution: JsonValueSchema.optional(),
   /** The principal whose answer made the action final, or `system:timeout` / `system:cancel`. */
   resolvedBy: z.string().optional(),
   timeoutSeconds: z.number().positive(),
   onTimeout: z.enum(['fail', 'default', 'escalate']),
-  defaultResolution: z.json().optional(),
+  defaultResolution: JsonValueSchema.optional(),
   escalateTo: EscalationSpecSchema.optional(),
   escalatedToActionId: z.string().min(1).optional(),
   escalatedFromActionId: z.string().min(1).optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValueSchema } from '../jobs/json-value.js';
 import { InvalidArgumentError } from '@baton/llm-client';
 
 export const SIGNAL_SCHEMA_VERSION = 1;
@@ -16,7 +17,7 @@ export const SignalSchema = z.object({
   /** Epoch milliseconds at which it was published. */
   at: z.number().int().nonnegative(),
   /** Small, non-secret extra facts (e.g. the final status). */
-  data: z.record(z.string(), z.json()).optional(),
+  data: z.record(z.string(), JsonValueSchema).optional(),
 });
 export type Signal = z.infer<typeof SignalSchema>;
 
