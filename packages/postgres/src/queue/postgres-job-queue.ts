@@ -28,6 +28,7 @@ import {
 import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
+import { StatementTexts } from '../sql/statement-texts.js';
 import { msToTs } from '../sql/tables.js';
 import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
@@ -71,6 +72,8 @@ interface Candidate {
 export class PostgresJobQueue extends JobQueue {
   private readonly ctx: StoreContext;
   private readonly sql: QueueSql;
+  /** Statements written with another store's parts, built once per shape. */
+  private readonly texts = new StatementTexts();
   private readonly maxClaims: number;
   /** `enqueueAndSignal`'s statements: the enqueue with its notification (`$7` channel, `$8` payload), and with the events too (from `$9`). */
   private readonly enqueueSignalSql: { plain: string; withEvents: string };
@@ -174,17 +177,20 @@ export class PostgresJobQueue extends JobQueue {
     const hasEvents = outbox !== undefined && outbox.events.length > 0;
     if (hasEvents && (writer === undefined || prepared === undefined)) return undefined;
     const all = [...params, notification.channel, notification.payload];
-    const priorSql = prior.ctes(all.length + 1);
-    const enqueue = `q AS (${this.sql.enqueueAfter(prior.gate)} RETURNING pg_notify($7, $8) AS notified)`;
+    const key = prior.key === undefined ? undefined : `enqueue|${prior.key}`;
+    const priorAndEnqueue = () => `${prior.ctes(all.length + 1)}, q AS (${this.sql.enqueueAfter(prior.gate)} RETURNING pg_notify($7, $8) AS notified)`;
     const mapError = (error: unknown) => prior.mapError?.(error) ?? mapValueError(error, prior.argument);
     if (writer !== undefined && prepared !== undefined) {
-      const events = eventBatchSql(this.ctx.tables, all.length + prior.params.length + 1, 'q');
-      const text = `WITH ${priorSql}, ${enqueue}, ${events.ctes} ${events.select}`;
+      const text = this.texts.get(key && `${key}|e`, () => {
+        const events = eventBatchSql(this.ctx.tables, all.length + prior.params.length + 1, 'q');
+        return `WITH ${priorAndEnqueue()}, ${events.ctes} ${events.select}`;
+      });
       return (await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...all, ...prior.params], mapError)) !== undefined;
     }
     const db = await this.ctx.sql();
     try {
-      const { rows } = await db.query<{ n: number }>(`WITH ${priorSql}, ${enqueue} SELECT count(*)::int AS n FROM q`, [...all, ...prior.params], { prepare: true });
+      const text = this.texts.get(key, () => `WITH ${priorAndEnqueue()} SELECT count(*)::int AS n FROM q`);
+      const { rows } = await db.query<{ n: number }>(text, [...all, ...prior.params], { prepare: true });
       return Number(rows[0]?.n ?? 0) > 0;
     } catch (error) {
       throw mapError(error);
@@ -313,6 +319,7 @@ export class PostgresJobQueue extends JobQueue {
       // The job locked at the version and identity its update expects, then the ack only if it
       // is: the ack and the job's change are both written or neither.
       ctes: (first) => `${lockedJobSql(this.ctx.tables)}, ${ack.ctes(first, 'lj')}`,
+      key: 'ack',
       gate: 'ak',
       params: ack.params,
       argument: 'job',

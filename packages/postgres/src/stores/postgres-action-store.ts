@@ -95,6 +95,7 @@ export class PostgresActionStore extends ActionStore {
         RETURNING 1
       )`,
       params: [jsonParam(records)],
+      key: 'actions',
       argument: 'actions',
       mapError: (error) => (sqlState(error) === '23505' ? new DuplicateActionError(ids) : undefined),
     };
@@ -283,6 +284,7 @@ function answerWrite(t: Tables, stored: ActionRecord, expected: number, options:
       const returning = notify ? `pg_notify(${p(8)}::text, ${p(9)}::text)` : '1';
       return `${options.lockJob ? lock : ''}a AS (${setSql(t, first, options.lockJob ? ' AND EXISTS (SELECT 1 FROM lk)' : '')} RETURNING ${returning})`;
     },
+    key: `answer:${options.lockJob ? 'lock' : ''}:${notify ? 'notify' : ''}`,
     gate: 'a',
     params,
     argument: 'record',

@@ -22,6 +22,7 @@ import type { PostgresConnectionOptions } from '../database.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
 import { outboxWriterFor, registerOutboxStore, runWithEvents, type EventOutboxWriter, type PreparedEvents } from '../events/event-outbox.js';
 import type { MigrationResult } from '../migrations/migrate.js';
+import { StatementTexts } from '../sql/statement-texts.js';
 import { msToTs, type Tables } from '../sql/tables.js';
 import { hasNul, jsonParam, limitOf, mapValueError, num, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
@@ -63,6 +64,8 @@ function withEvents(write: string, firstEventParam: number, t: Tables): string {
 export class PostgresJobStore extends JobStore {
   private readonly ctx: StoreContext;
   private readonly sql: { create: string; update: string; createWithEvents: string; updateWithEvents: string };
+  /** Statements written with another store's parts, built once per shape. */
+  private readonly texts = new StatementTexts();
 
   constructor(options: PostgresConnectionOptions) {
     super();
@@ -161,12 +164,15 @@ export class PostgresJobStore extends JobStore {
   async updateWithGatedWrite(job: JobRecord, outbox: EventOutbox | undefined, gated: GatedWrite): Promise<{ job: JobRecord; events: RuntimeEvent[] }> {
     const { record, expected } = prepareUpdate(job);
     const params = updateParams(record, expected);
-    const gatedSql = gated.ctes(params.length + 1);
+    const gatedSql = () => gated.ctes(params.length + 1);
     const writer = outboxWriterFor(this, outbox);
     const prepared = writer?.prepare(outbox!.events);
+    const key = gated.key === undefined ? undefined : `gated|${gated.key}`;
     if (writer && prepared) {
-      const events = eventBatchSql(this.ctx.tables, params.length + gated.params.length + 1, 'j');
-      const text = `WITH j AS (${updateSql(this.ctx.tables)} RETURNING 1), ${gatedSql}, ${events.ctes} ${events.select}`;
+      const text = this.texts.get(key && `${key}|e`, () => {
+        const events = eventBatchSql(this.ctx.tables, params.length + gated.params.length + 1, 'j');
+        return `WITH j AS (${updateSql(this.ctx.tables)} RETURNING 1), ${gatedSql()}, ${events.ctes} ${events.select}`;
+      });
       const stored = await this.writeWithEvents(writer, prepared, text, [...params, ...gated.params], gated.argument, gated.mapError);
       if (stored !== undefined) return { job: record, events: stored };
       throw await this.notUpdated(job, record, expected);
@@ -174,7 +180,7 @@ export class PostgresJobStore extends JobStore {
     const sql = await this.ctx.sql();
     let updated: number;
     try {
-      const text = `WITH j AS (${updateSql(this.ctx.tables)} RETURNING 1), ${gatedSql} SELECT count(*)::int AS n FROM j`;
+      const text = this.texts.get(key, () => `WITH j AS (${updateSql(this.ctx.tables)} RETURNING 1), ${gatedSql()} SELECT count(*)::int AS n FROM j`);
       updated = Number((await sql.query<{ n: number }>(text, [...params, ...gated.params], { prepare: true })).rows[0]?.n ?? 0);
     } catch (error) {
       throw gated.mapError?.(error) ?? mapValueError(error, params.some(hasNul) ? 'job' : gated.argument);
@@ -194,23 +200,28 @@ export class PostgresJobStore extends JobStore {
   async updateAfterWrite(job: JobRecord, outbox: EventOutbox | undefined, prior: PriorWrite, gated?: GatedWrite): Promise<{ job: JobRecord; events: RuntimeEvent[] } | undefined> {
     const { record, expected } = prepareUpdate(job);
     const own = updateParams(record, expected);
-    const priorSql = prior.ctes(own.length + 1);
     const params = [...own, ...prior.params];
-    const update = `j AS (${updateSql(this.ctx.tables)} AND EXISTS (SELECT 1 FROM ${prior.gate}) RETURNING 1)${gated ? `, ${gated.ctes(params.length + 1)}` : ''}`;
+    const gatedFirst = params.length + 1;
+    // Both parts named: the text is built once for their shape.
+    const key = prior.key !== undefined && (gated === undefined || gated.key !== undefined) ? `after|${prior.key}|${gated?.key ?? ''}` : undefined;
+    const priorAndUpdate = () =>
+      `${prior.ctes(own.length + 1)}, j AS (${updateSql(this.ctx.tables)} AND EXISTS (SELECT 1 FROM ${prior.gate}) RETURNING 1)${gated ? `, ${gated.ctes(gatedFirst)}` : ''}`;
     if (gated) params.push(...gated.params);
     const writer = outboxWriterFor(this, outbox);
     const prepared = writer?.prepare(outbox!.events);
     const mapError = (error: unknown) => prior.mapError?.(error) ?? gated?.mapError?.(error) ?? mapValueError(error, own.some(hasNul) ? 'job' : prior.argument);
     if (writer && prepared) {
-      const events = eventBatchSql(this.ctx.tables, params.length + 1, 'j');
-      const text = `WITH ${priorSql}, ${update}, ${events.ctes} ${events.select}`;
+      const text = this.texts.get(key && `${key}|e`, () => {
+        const events = eventBatchSql(this.ctx.tables, params.length + 1, 'j');
+        return `WITH ${priorAndUpdate()}, ${events.ctes} ${events.select}`;
+      });
       const stored = await runWithEvents(() => this.ctx.sql(), writer, prepared, text, params, mapError);
       return stored === undefined ? undefined : { job: record, events: stored };
     }
     const sql = await this.ctx.sql();
     let updated: number;
     try {
-      const text = `WITH ${priorSql}, ${update} SELECT count(*)::int AS n FROM j`;
+      const text = this.texts.get(key, () => `WITH ${priorAndUpdate()} SELECT count(*)::int AS n FROM j`);
       updated = Number((await sql.query<{ n: number }>(text, params, { prepare: true })).rows[0]?.n ?? 0);
     } catch (error) {
       throw mapError(error);
@@ -269,6 +280,7 @@ export class PostgresJobStore extends JobStore {
     return {
       record,
       ctes: (first) => `nj AS (${createSql(t, first)} RETURNING 1)`,
+      key: 'create',
       gate: 'nj',
       params: createParams(record),
       argument: 'job',
@@ -324,6 +336,8 @@ export function lockedJobSql(t: Tables): string {
 export interface GatedWrite {
   /** CTEs (`name AS (…)`, comma-separated) that select `FROM j`; their parameters start at `$first`. */
   ctes(first: number): string;
+  /** Names the shape of `ctes` and the number of `params` (the same key, the same text): the statement is then built once. */
+  readonly key?: string | undefined;
   readonly params: readonly unknown[];
   /** The argument named by a value the database refuses. */
   readonly argument: string;
@@ -335,6 +349,8 @@ export interface GatedWrite {
 export interface PriorWrite {
   /** CTEs (`name AS (…)`, comma-separated) written before the job's; their parameters start at `$first` (`$1`–`$3` are the job's scope id, id and expected version). */
   ctes(first: number): string;
+  /** Names the shape of `ctes` and the number of `params` (the same key, the same text): the statement is then built once. */
+  readonly key?: string | undefined;
   /** The CTE that must return a row for the job to be written. */
   readonly gate: string;
   readonly params: readonly unknown[];

@@ -182,6 +182,7 @@ export class PostgresJournalStore extends JournalStore {
         acked
           ? `${lockedJobSql(t)}, ${acked.ctes(first, 'lj')}, ${this.sql.appendManyAfter(first + acked.params.length, 'ak', firstSeq)}`
           : `${lockedJobSql(t)}, ${this.sql.appendManyAfter(first, 'lj', firstSeq)}`,
+      key: `journal:${firstSeq ? 'first' : 'next'}${acked ? ':ack' : ''}`,
       gate: 'jw',
       params: [...(acked?.params ?? []), ...batch.params],
       argument: 'entries',
