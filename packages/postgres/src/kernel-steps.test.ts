@@ -197,6 +197,57 @@ describe('kernel steps on PGlite: one statement per step', () => {
     await kernel.close();
   });
 
+  it('a pause that fails to be written leaves the step before it stored', async () => {
+    const pausing: Workflow = async (ctx) => {
+      await ctx.step('plan', () => 'plan');
+      await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
+      return 'never';
+    };
+    const jobs = stores.jobs;
+    const original = jobs.updateAfterWrite.bind(jobs);
+    jobs.updateAfterWrite = async (...args) => {
+      if (args[0].status === 'waiting_for_action') throw new StoreUnavailableError({ message: 'connection lost' });
+      return original(...args);
+    };
+    const kernel = RuntimeKernel.create({ stores, workflows: { pausing }, onError: () => undefined });
+    try {
+      const handle = await kernel.execute({ ...scope, workflow: 'pausing', input: null });
+      // The run ends without a resting state (the job stays running, for recovery to take over): watch the journal.
+      const stored = async () => (await stores.journal.list({ jobId: handle.jobId, scopeId: scope.scopeId })).map((e) => e.name);
+      for (let i = 0; i < 100 && (await stored()).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await stored()).toEqual(['plan']);
+      expect(await stores.actions.listByJob({ jobId: handle.jobId, scopeId: scope.scopeId })).toEqual([]);
+    } finally {
+      jobs.updateAfterWrite = original;
+      await kernel.close();
+    }
+  });
+
+  it('concurrent steps finishing in any order are each stored once, at the seq their step.completed event names', async () => {
+    const ran: string[] = [];
+    const fanOut: Workflow = async (ctx) => {
+      const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const [a, b, c] = await Promise.all([
+        ctx.step('slow', async () => (await wait(15), ran.push('slow'), 'slow')),
+        ctx.step('fast', () => (ran.push('fast'), 'fast')),
+        ctx.step('middle', async () => (await wait(5), ran.push('middle'), 'middle')),
+      ]);
+      return ctx.step('join', () => (ran.push('join'), `${a}+${b}+${c}`));
+    };
+    const kernel = RuntimeKernel.create({ stores, workflows: { fanOut } });
+    const handle = await kernel.execute({ ...scope, workflow: 'fanOut', input: null });
+    expect((await handle.result()).output).toBe('slow+fast+middle');
+    const journal = await stores.journal.list({ jobId: handle.jobId, scopeId: scope.scopeId });
+    expect(journal.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
+    expect(journal.map((e) => e.name)).toEqual(['fast', 'middle', 'slow', 'join']);
+    const events = await stores.events.replay({ jobId: handle.jobId, scopeId: scope.scopeId });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const completed = events.filter((e) => e.type === 'step.completed').map((e) => e.data as { seq: number; name: string });
+    expect(completed.map((d) => [d.seq, d.name])).toEqual(journal.map((e) => [e.seq, e.name]));
+    expect(ran.sort()).toEqual(['fast', 'join', 'middle', 'slow']);
+    await kernel.close();
+  });
+
   it('a completion that fails to be written leaves its last step stored: the retry replays it instead of running it again', async () => {
     let runs = 0;
     const once: Workflow = async (ctx) => {
