@@ -59,7 +59,8 @@ export interface CreatePostgresStoresOptions extends CommonStoreOptions {
    * Connections to open before the factory returns (default 0: opened by the first statements
    * that need them). The schema is then migrated or checked, and each connection has had the
    * server load the tables' metadata (`BatonDatabase.warm`) and has rehearsed a job's life in a
-   * transaction rolled back (its statements stay prepared there, no row stays), so that a host
+   * transaction rolled back (its statements stay prepared there, no row stays), then committed a
+   * write that changes no value (a server process's first commits are its slowest), so that a host
    * started ahead of its first request answers it without connecting or planning cold. A pool opened from `connectionString` keeps
    * them open until `close()` (its `min`, unless `poolConfig.min` says otherwise); a `pool` you
    * pass keeps them as its own settings say. A resume on a fresh kernel uses three at once.

@@ -99,8 +99,10 @@ export class BatonDatabase {
   /**
    * Gets the database ready before its first request: migrates or checks the schema as `ready()`
    * does, then has `connections` connections open (default 1; at most the pool's `max`), on each
-   * of which the server has planned a read of every table, so that a request's statements wait
-   * neither for a connection nor for the server to load the tables' metadata. On a client without
+   * of which the server has planned a read of every table and committed a write that changes no
+   * value (`warmCommit`), so that a request's statements wait neither for a connection nor for
+   * the server to load the tables' metadata, and its first write is not the connection's first
+   * commit. On a client without
    * connections of its own to open (PGlite, a `SqlClient` without `warm`), the read runs once.
    * Safe to call again and concurrently. `InvalidArgumentError` for a bad `connections`.
    */
@@ -111,7 +113,7 @@ export class BatonDatabase {
     }
     await this.ready();
     const statement = warmStatement(this.tables);
-    if (this.client.warm) await this.client.warm({ connections, statement, rehearse: options.rehearse });
+    if (this.client.warm) await this.client.warm({ connections, statement, rehearse: options.rehearse, commit: warmCommit(this.tables) });
     else if (connections > 0) await this.client.query(statement);
   }
 
@@ -129,6 +131,17 @@ export class BatonDatabase {
 export function warmStatement(tables: Tables): string {
   const names = Object.entries(tables).flatMap(([key, name]) => (key === 'schema' || key === 'migrations' ? [] : [name]));
   return names.map((name) => `(SELECT 1 FROM ${name} LIMIT 0)`).join(' UNION ALL ');
+}
+
+/**
+ * The committed write of a warm-up (`WarmOptions.commit`): the schema's latest migration row set
+ * to what it holds, with a notification on a channel no store listens to — the commit path a
+ * request's writes take (a transaction id, a row version, a WAL flush, a notification), changing
+ * no value anywhere.
+ */
+export function warmCommit(tables: Tables): string {
+  const m = tables.migrations;
+  return `WITH u AS (UPDATE ${m} SET name = name WHERE version = (SELECT max(version) FROM ${m}) RETURNING 1) SELECT pg_notify('baton_warm_up', '') FROM u`;
 }
 
 /** Resolves a store's connection options to a database, and whether the store owns it. */

@@ -126,6 +126,22 @@ describe.skipIf(!available)('Postgres: warmConnections', () => {
     }
   });
 
+  it('commits a write that changes no value on each connection last, so that a request is not its first commit there', async () => {
+    const s = schema();
+    const first = await createPostgresStores({ connectionString: DATABASE_URL, schema: s });
+    const m = first.database.tables.migrations;
+    const read = async (stores: BatonStores) =>
+      (await poolOf(stores).query<{ version: number; name: string; applied_at: Date; xmin: string }>(`SELECT version, name, applied_at, xmin::text AS xmin FROM ${m} ORDER BY version`)).rows;
+    const before = await read(first);
+    await first.close();
+    const stores = track(await createPostgresStores({ connectionString: DATABASE_URL, schema: s, autoMigrate: false, warmConnections: 2 }));
+    const after = await read(stores);
+    expect(after.map(({ xmin: _, ...row }) => row)).toEqual(before.map(({ xmin: _, ...row }) => row));
+    // The latest migration's row was written again (a new row version), and by the warm-up only.
+    expect(after.at(-1)!.xmin).not.toBe(before.at(-1)!.xmin);
+    expect(after.slice(0, -1).map((r) => r.xmin)).toEqual(before.slice(0, -1).map((r) => r.xmin));
+  });
+
   it('a rehearsal that fails changes nothing and does not fail the warm-up', async () => {
     const s = schema();
     const client = track(new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max: 2 } }));

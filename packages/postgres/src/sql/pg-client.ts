@@ -214,6 +214,7 @@ export class PgSqlClient implements SqlClient {
       const refused = runs.find((run) => run.status === 'rejected');
       if (refused) throw refused.reason;
       if (options.rehearse) await Promise.all(clients.map((client) => this.rehearseOn(client, options.rehearse!, broken)));
+      if (options.commit) await Promise.all(clients.map((client) => this.commitOn(client, options.commit!, broken)));
     } catch (error) {
       throw mapDriverError(error);
     } finally {
@@ -222,6 +223,16 @@ export class PgSqlClient implements SqlClient {
         const error = broken.get(client);
         client.release(broken.has(client) ? (error instanceof Error ? error : true) : undefined);
       });
+    }
+  }
+
+  /** Commits `statement` twice on `client` (see `WarmOptions.commit`); a failure is ignored (a broken connection is noted in `broken`). */
+  private async commitOn(client: pg.PoolClient, statement: string, broken: Map<pg.PoolClient, unknown>): Promise<void> {
+    if (broken.has(client)) return;
+    try {
+      for (let i = 0; i < 2; i++) await client.query(statement);
+    } catch (error) {
+      if (isConnectionError(error) && !broken.has(client)) broken.set(client, error);
     }
   }
 

@@ -30,6 +30,12 @@ export interface WarmOptions {
    * the connection are neither parsed nor planned cold.
    */
   readonly rehearse?: ((connection: SqlClient) => Promise<void>) | undefined;
+  /**
+   * A write that changes nothing, committed twice on each of them last (best effort): a new
+   * server process's first commits take longer than its later ones, and a rehearsal rolled back
+   * commits nothing, so without it a request's first write would pay for that.
+   */
+  readonly commit?: string | undefined;
 }
 
 /** Called with the payload of each notification on a channel. */
