@@ -195,9 +195,11 @@ export class StepJournal {
   private takePlace(step: StepRecord, deferred: boolean): number {
     const input = this.toInput(step);
     const seq = this.nextSeq + this.pending;
-    this.recorded.set(step.stepId, unwrittenEntry(input, seq, this.leaseEpoch));
+    const visible = unwrittenEntry(input, seq, this.leaseEpoch);
+    this.recorded.set(step.stepId, visible);
     void this.enqueue(async () => {
-      const entry = unwrittenEntry(input, this.nextSeq, this.leaseEpoch);
+      // The seq it was shown at, unless a write before it on the chain failed.
+      const entry = this.nextSeq === seq ? visible : unwrittenEntry(input, this.nextSeq, this.leaseEpoch);
       this.unwritten.push({ input, entry, deferred });
       this.recorded.set(step.stepId, entry);
       this.nextSeq++;
