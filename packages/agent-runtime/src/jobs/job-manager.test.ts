@@ -6,6 +6,7 @@ import type { RuntimeEvent } from '../events/runtime-event.js';
 import type { JobRecord } from './job-record.js';
 import { InMemoryJobStore } from './in-memory-job-store.js';
 import { JobManager } from './job-manager.js';
+import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
 
 function setup() {
   let now = 1_000;
@@ -158,6 +159,43 @@ describe('JobManager', () => {
     const { jobs } = setup();
     const { job } = await jobs.create(spec);
     await expect(jobs.start({ scopeId: job.scopeId, jobId: job.id, expectedVersion: 7 })).rejects.toMatchObject({ code: 'concurrent_modification', expectedVersion: 7, actualVersion: 1 });
+  });
+
+  describe('journal entries with the transition (TransitionOptions.journal)', () => {
+    const entry = (job: JobRecord, stepId: string) => ({ jobId: job.id, scopeId: job.scopeId, stepId, kind: 'custom' as const, name: `step ${stepId}`, status: 'completed' as const, output: stepId, startedAt: 1, durationMs: 1 });
+    const running = async () => {
+      const { jobs, store } = setup();
+      const journal = new InMemoryJournalStore();
+      const { job } = await jobs.create(spec);
+      const started = await jobs.start({ scopeId: job.scopeId, jobId: job.id });
+      return { jobs, store, journal, job: started, ref: { scopeId: job.scopeId, jobId: job.id } };
+    };
+
+    it('a store that cannot write both at once gets the entries appended first, then the transition', async () => {
+      const { jobs, journal, job, ref } = await running();
+      const done = await jobs.complete({ ...ref, result: 'ok', journal: { store: journal, entries: [entry(job, '0'), entry(job, '1')], options: { expectedSeq: 0 } } });
+      expect(done.status).toBe('completed');
+      expect((await journal.list(ref)).map((e) => e.stepId)).toEqual(['0', '1']);
+    });
+
+    it('a refused append fails the transition, which writes nothing', async () => {
+      const { jobs, store, journal, job, ref } = await running();
+      await journal.append(entry(job, '0'), { expectedSeq: 0 });
+      await expect(jobs.complete({ ...ref, result: 'ok', journal: { store: journal, entries: [entry(job, '1')], options: { expectedSeq: 5 } } })).rejects.toMatchObject({ code: 'journal_conflict' });
+      expect((await store.get(ref))?.status).toBe('running');
+      expect(await journal.list(ref)).toHaveLength(1);
+    });
+
+    it('the same entries given again (a caller retrying the transition) are not appended twice', async () => {
+      const { jobs, store, journal, job, ref } = await running();
+      // The job moves on after the caller read it: its transition fails after the entries went in.
+      await store.update({ ...job, metadata: { touched: true } });
+      const rider = { store: journal, entries: [entry(job, '0')], options: { expectedSeq: 0 } };
+      await expect(jobs.complete({ ...ref, result: 'ok', current: job, expectedVersion: job.version, journal: rider })).rejects.toMatchObject({ code: 'concurrent_modification' });
+      const done = await jobs.complete({ ...ref, result: 'ok', journal: rider });
+      expect(done.status).toBe('completed');
+      expect(await journal.list(ref)).toHaveLength(1);
+    });
   });
 
   it('works without an event bus', async () => {
