@@ -197,28 +197,44 @@ describe('kernel steps on PGlite: one statement per step', () => {
     await kernel.close();
   });
 
-  it('a pause that fails to be written leaves the step before it stored', async () => {
+  it('a pause that fails to be written is retried from the journal (the step before it not run again); one that keeps failing fails the job', async () => {
+    let plans = 0;
     const pausing: Workflow = async (ctx) => {
-      await ctx.step('plan', () => 'plan');
+      await ctx.step('plan', () => ++plans);
       await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
-      return 'never';
+      return 'shipped';
     };
+    // Every way a pause is written (with the steps before it, or alone once they are stored) fails while `failures` lasts.
     const jobs = stores.jobs;
     const original = jobs.updateAfterWrite.bind(jobs);
-    jobs.updateAfterWrite = async (...args) => {
-      if (args[0].status === 'waiting_for_action') throw new StoreUnavailableError({ message: 'connection lost' });
-      return original(...args);
+    const originalGated = jobs.updateWithGatedWrite.bind(jobs);
+    let failures = 0;
+    const fail = (job: { status: string }) => {
+      if (job.status === 'waiting_for_action' && failures-- > 0) throw new StoreUnavailableError({ message: 'connection lost' });
     };
-    const kernel = RuntimeKernel.create({ stores, workflows: { pausing }, onError: () => undefined });
+    jobs.updateAfterWrite = async (...args) => (fail(args[0]), original(...args));
+    jobs.updateWithGatedWrite = async (...args) => (fail(args[0]), originalGated(...args));
+    const kernel = RuntimeKernel.create({ stores, workflows: { pausing }, retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 } });
     try {
-      const handle = await kernel.execute({ ...scope, workflow: 'pausing', input: null });
-      // The run ends without a resting state (the job stays running, for recovery to take over): watch the journal.
-      const stored = async () => (await stores.journal.list({ jobId: handle.jobId, scopeId: scope.scopeId })).map((e) => e.name);
-      for (let i = 0; i < 100 && (await stored()).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(await stored()).toEqual(['plan']);
-      expect(await stores.actions.listByJob({ jobId: handle.jobId, scopeId: scope.scopeId })).toEqual([]);
+      // Fails once: the second attempt replays the stored step and writes the pause.
+      failures = 1;
+      const once = await kernel.execute({ ...scope, workflow: 'pausing', input: null });
+      expect((await once.settled()).status).toBe('waiting_for_action');
+      expect(plans).toBe(1);
+      expect((await stores.journal.list({ jobId: once.jobId, scopeId: scope.scopeId })).map((e) => e.name)).toEqual(['plan']);
+      expect(await stores.actions.listByJob({ jobId: once.jobId, scopeId: scope.scopeId })).toHaveLength(1);
+
+      // Keeps failing: after the last attempt the job fails (it does not stay running with no run), its step kept.
+      failures = 100;
+      plans = 0;
+      const always = await kernel.execute({ ...scope, workflow: 'pausing', input: null });
+      expect((await always.settled()).status).toBe('failed');
+      expect(plans).toBe(1);
+      expect((await stores.journal.list({ jobId: always.jobId, scopeId: scope.scopeId })).map((e) => e.name)).toEqual(['plan']);
+      expect(await stores.actions.listByJob({ jobId: always.jobId, scopeId: scope.scopeId })).toEqual([]);
     } finally {
       jobs.updateAfterWrite = original;
+      jobs.updateWithGatedWrite = originalGated;
       await kernel.close();
     }
   });

@@ -225,7 +225,8 @@ async function runLoop(
         );
         journal.close();
         return { status: 'completed', job: done, acked: ack !== undefined };
-      } catch (error) {
+      } catch (caught) {
+        let error = caught;
         if (error === SUSPEND) {
           // The requests made by this run are stored with the pause (their events before
           // job.waiting), and so are the steps not stored yet. Their tokens go out as the pause is
@@ -233,7 +234,7 @@ async function runLoop(
           // action.required event comes.
           const requested = pausing.splice(0);
           for (const p of requested) deps.onActionRequired({ actionId: p.action.id, resumeToken: p.resumeToken, jobId: job.id, stepKey: p.stepKey });
-          let waiting: JobRecord;
+          let waiting: JobRecord | undefined;
           try {
             waiting = await journal.writeLast((pending) =>
               withQueuedEvents(events, (carried) =>
@@ -247,16 +248,23 @@ async function runLoop(
                 }),
               ),
             );
+          } catch (failed) {
+            // The pause was not written (its requests neither): handled as any failure of the
+            // run below — retried from the journal when it may pass later, else the job fails.
+            error = failed;
           } finally {
             // A pause that failed to be written leaves the steps for the next run to find.
             await journal.flush().catch(() => undefined);
             journal.close();
           }
-          for (const p of requested) deps.actions.announce(p.action);
-          return { status: 'waiting_for_action', job: waiting };
+          if (waiting) {
+            for (const p of requested) deps.actions.announce(p.action);
+            return { status: 'waiting_for_action', job: waiting };
+          }
+        } else {
+          await journal.flush().catch(() => undefined);
+          journal.close();
         }
-        await journal.flush().catch(() => undefined);
-        journal.close();
         if (BatonError.isInstance(error) && error.code === 'lease_lost') throw error;
         const stop = controller.signal.aborted ? stopOf(controller.signal.reason) : undefined;
         if (stop) return await finishStopped(deps, events, job, stop, journal, partials);
