@@ -177,7 +177,7 @@ export class PostgresJobQueue extends JobQueue {
     const hasEvents = outbox !== undefined && outbox.events.length > 0;
     if (hasEvents && (writer === undefined || prepared === undefined)) return undefined;
     const all = [...params, notification.channel, notification.payload];
-    const key = prior.key === undefined ? undefined : `enqueue|${prior.key}`;
+    const key = prior.key === undefined ? undefined : `enqueue|${prior.key}|${prior.params.length}`;
     const priorAndEnqueue = () => `${prior.ctes(all.length + 1)}, q AS (${this.sql.enqueueAfter(prior.gate)} RETURNING pg_notify($7, $8) AS notified)`;
     const mapError = (error: unknown) => prior.mapError?.(error) ?? mapValueError(error, prior.argument);
     if (writer !== undefined && prepared !== undefined) {

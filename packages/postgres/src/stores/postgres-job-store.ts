@@ -167,7 +167,7 @@ export class PostgresJobStore extends JobStore {
     const gatedSql = () => gated.ctes(params.length + 1);
     const writer = outboxWriterFor(this, outbox);
     const prepared = writer?.prepare(outbox!.events);
-    const key = gated.key === undefined ? undefined : `gated|${gated.key}`;
+    const key = gated.key === undefined ? undefined : `gated|${gated.key}|${gated.params.length}`;
     if (writer && prepared) {
       const text = this.texts.get(key && `${key}|e`, () => {
         const events = eventBatchSql(this.ctx.tables, params.length + gated.params.length + 1, 'j');
@@ -203,7 +203,10 @@ export class PostgresJobStore extends JobStore {
     const params = [...own, ...prior.params];
     const gatedFirst = params.length + 1;
     // Both parts named: the text is built once for their shape.
-    const key = prior.key !== undefined && (gated === undefined || gated.key !== undefined) ? `after|${prior.key}|${gated?.key ?? ''}` : undefined;
+    const key =
+      prior.key !== undefined && (gated === undefined || gated.key !== undefined)
+        ? `after|${prior.key}|${prior.params.length}|${gated?.key ?? ''}|${gated?.params.length ?? 0}`
+        : undefined;
     const priorAndUpdate = () =>
       `${prior.ctes(own.length + 1)}, j AS (${updateSql(this.ctx.tables)} AND EXISTS (SELECT 1 FROM ${prior.gate}) RETURNING 1)${gated ? `, ${gated.ctes(gatedFirst)}` : ''}`;
     if (gated) params.push(...gated.params);
