@@ -188,7 +188,7 @@ export class JobContext {
     if (recorded?.status === 'completed') return structuredClone(recorded.output) as T;
     this.throwIfStopped();
     // The steps that finished before this one starts are stored first: a crash during it re-runs none of them.
-    await this.init.journal.settle();
+    if (this.init.journal.unsettled) await this.init.journal.settle();
     const key = this.stepKey(stepId);
     const startedAt = this.init.now();
     const base = { seq: 0, key, kind, name } as const;

@@ -208,6 +208,11 @@ export class StepJournal {
     return seq;
   }
 
+  /** Whether steps taken by `defer` are not stored yet (`settle` has work to do). */
+  get unsettled(): boolean {
+    return this.deferred > 0;
+  }
+
   /** Resolves once every step taken by `defer` so far is stored (writing them now); rejects when that write fails. */
   async settle(): Promise<void> {
     if (this.deferred > 0) await this.flush();
