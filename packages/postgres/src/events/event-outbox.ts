@@ -47,9 +47,10 @@ export function registerOutboxStore(store: object, database: BatonDatabase): voi
   storeDatabases.set(store, database);
 }
 
-/** The database of a store registered with `registerOutboxStore`. */
-export function outboxStoreDatabase(store: object): BatonDatabase | undefined {
-  return storeDatabases.get(store);
+/** Whether `store` is a registered store on `database` (same client and schema): one statement can write to both. */
+export function storeOnDatabase(store: unknown, database: BatonDatabase): boolean {
+  const own = typeof store === 'object' && store !== null ? storeDatabases.get(store) : undefined;
+  return own !== undefined && sameDatabase(own, database);
 }
 
 /**

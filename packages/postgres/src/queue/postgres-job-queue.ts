@@ -34,7 +34,7 @@ import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
-import { outboxStoreDatabase, outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
+import { outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase, storeOnDatabase } from '../events/event-outbox.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import { lockedJobSql, PostgresJobStore, type PriorWrite } from '../stores/postgres-job-store.js';
 
@@ -348,8 +348,7 @@ export class PostgresJobQueue extends JobQueue {
 
   /** Internal to this package: whether `store` is a `PostgresJobStore` that one statement of this queue can write to (same database). */
   sharesDatabaseWith(store: JobStore): store is PostgresJobStore {
-    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
-    return database !== undefined && sameDatabase(database, this.ctx.database);
+    return store instanceof PostgresJobStore && storeOnDatabase(store, this.ctx.database);
   }
 
   override async nack(lease: LeaseRef & { retryDelayMs?: number | undefined; reason?: string | undefined }): Promise<NackResult> {

@@ -7,7 +7,7 @@ import { msToTs, type Tables } from '../sql/tables.js';
 import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
-import { outboxStoreDatabase, sameDatabase } from '../events/event-outbox.js';
+import { sameDatabase, storeOnDatabase } from '../events/event-outbox.js';
 import { PostgresJobStore, type GatedWrite, type PriorWrite } from './postgres-job-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { PostgresSignalChannel } from './postgres-signal-channel.js';
@@ -174,8 +174,7 @@ export class PostgresActionStore extends ActionStore {
     enqueue: EnqueueWithWakeUp,
   ): Promise<CompareAndSetResult> {
     const { queue } = enqueue;
-    const database = queue instanceof PostgresJobQueue ? outboxStoreDatabase(queue) : undefined;
-    if (!(queue instanceof PostgresJobQueue) || database === undefined || !sameDatabase(database, this.ctx.database)) return super.compareAndSetWithEnqueue(answer, enqueue);
+    if (!(queue instanceof PostgresJobQueue) || !storeOnDatabase(queue, this.ctx.database)) return super.compareAndSetWithEnqueue(answer, enqueue);
     const { stored, expected } = prepareSet(answer);
     const written = await queue.enqueueAfterWrite(enqueue.options, enqueue.wake, enqueue.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: false }));
     if (written === undefined) return super.compareAndSetWithEnqueue(answer, enqueue);
@@ -185,8 +184,7 @@ export class PostgresActionStore extends ActionStore {
 
   /** Internal to this package: whether one statement can reach this store's tables and `store`'s. */
   sharesDatabaseWith(store: PostgresJobStore | PostgresJournalStore): boolean {
-    const database = outboxStoreDatabase(store);
-    return database !== undefined && sameDatabase(database, this.ctx.database);
+    return storeOnDatabase(store, this.ctx.database);
   }
 
   async get(query: { scopeId: string; actionId: string }): Promise<ActionRecord | undefined> {

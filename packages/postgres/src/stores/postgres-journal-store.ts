@@ -32,7 +32,7 @@ import {
   type StoredRecordType,
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
-import { outboxStoreDatabase, outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase } from '../events/event-outbox.js';
+import { outboxWriterFor, registerOutboxStore, runWithEvents, storeOnDatabase } from '../events/event-outbox.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import { checkJson, checkJsonObject } from '../sql/json-check.js';
@@ -164,8 +164,7 @@ export class PostgresJournalStore extends JournalStore {
     update: JournalJobUpdate,
   ): Promise<{ job: JobRecord; events: RuntimeEvent[] } | undefined> {
     const { store, job, ack, actions } = update;
-    const database = store instanceof PostgresJobStore ? outboxStoreDatabase(store) : undefined;
-    if (!(store instanceof PostgresJobStore) || database === undefined || !sameDatabase(database, this.ctx.database)) return undefined;
+    if (!(store instanceof PostgresJobStore) || !storeOnDatabase(store, this.ctx.database)) return undefined;
     if (ack && !(ack.queue instanceof PostgresJobQueue && ack.queue.sharesDatabaseWith(store))) return undefined;
     const creates = actions !== undefined && actions.records.length > 0;
     if (creates && !(actions.store instanceof PostgresActionStore && actions.store.sharesDatabaseWith(store))) return undefined;
