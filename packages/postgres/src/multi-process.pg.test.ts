@@ -68,7 +68,6 @@ describe.skipIf(!available)('workers in separate processes on Postgres', () => {
   const workers: Worker[] = [];
   let stores: Awaited<ReturnType<typeof createPostgresStores>>;
   let client: RuntimeKernel;
-  const tokens: string[] = [];
 
   beforeAll(async () => {
     stores = await createPostgresStores({ connectionString: DATABASE_URL, schema });

@@ -29,7 +29,6 @@ import type { PostgresConnectionOptions } from '../database.js';
 import type { MigrationResult } from '../migrations/migrate.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
 import { StatementTexts } from '../sql/statement-texts.js';
-import { msToTs } from '../sql/tables.js';
 import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';

@@ -24,7 +24,7 @@ import { outboxWriterFor, registerOutboxStore, runWithEvents, type EventOutboxWr
 import type { MigrationResult } from '../migrations/migrate.js';
 import { StatementTexts } from '../sql/statement-texts.js';
 import { msToTs, type Tables } from '../sql/tables.js';
-import { hasNul, jsonParam, limitOf, mapValueError, num, parseJsonText } from '../sql/values.js';
+import { hasNul, jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.js';

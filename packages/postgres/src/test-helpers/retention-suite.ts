@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestJobRecord } from '@baton/agent-runtime/testing';
-import type { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { pruneFinished } from '../retention/prune-finished.js';
