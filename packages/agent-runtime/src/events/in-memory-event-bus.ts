@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@baton/llm-client';
 import { CorruptRecordError, SubscriberOverflowError } from '../errors/store-errors.js';
-import { toFrozenJsonObject, type JsonObject } from '../jobs/json-value.js';
+import { checkJsonObject, toFrozenJsonObject, type JsonObject } from '../jobs/json-value.js';
 import {
   EventBus,
   type EventGap,
@@ -143,8 +143,9 @@ export class InMemoryEventBus extends EventBus {
     const { jobId, scopeId } = input;
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidArgumentError('event.jobId', 'required');
     if (typeof scopeId !== 'string' || scopeId === '') throw new InvalidArgumentError('event.scopeId', 'required');
-    const data = toFrozenJsonObject(input.data, 'event.data');
-    const event: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.#generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? now, data };
+    // Checked here for its error's path; the copy stored is made once, from what the parser returns.
+    checkJsonObject(input.data, 'event.data');
+    const event: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.#generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? now, data: input.data };
     if (input.sessionId !== undefined) event.sessionId = input.sessionId;
     if (input.traceId !== undefined) event.traceId = input.traceId;
     let parsed: RuntimeEvent;

@@ -67,6 +67,11 @@ export function toFrozenJsonObject(value: unknown, path: string): JsonObject {
   return toFrozenJson(value, path) as JsonObject;
 }
 
+/** Checks that `value` is a JSON object without copying it: throws `toFrozenJsonObject`'s error (naming the first bad value) when it is not. */
+export function checkJsonObject(value: unknown, path: string): void {
+  if (!(isPlainObject(value) && isJsonValue(value))) toFrozenJsonObject(value, path);
+}
+
 /** Thrown inside the walk; each level adds its key on the way out, so paths cost nothing on success. */
 class BadJson {
   readonly path: string[] = [];
