@@ -17,19 +17,28 @@
  *     brand-new process's first resume also pays for first calls (mostly zod compiling the
  *     record schemas), which no row here includes. The connections row counts the connections
  *     each of the last two opened inside the span.
- * Wake-up: an action resolved through kernel B's pool; the job running again in kernel A's
- *     worker (LISTEN/NOTIFY signals, separate pools as two hosts would have).
- * Throughput: 4 workers (2 kernels × concurrency 2, separate pools) on one Postgres.
+ * Wake-up: a job paused in a worker of host process A (`hosts/worker-host.ts`); its action
+ *     resolved in this process (B); the span ends when the job's code runs again in A (A's wall
+ *     clock, aligned to this one by the ping with the shortest round trip). With LISTEN/NOTIFY
+ *     signals, and with Redis pub/sub (REDIS_URL) when Redis is reachable.
+ * Throughput: 4 workers in 2 host processes (concurrency 2 each) on one Postgres; this process
+ *     enqueues 400 W1 jobs and counts them finished in the database. Claim latency: every claim
+ *     of the hosts' workers that got a job.
  * Floors, first: a `SELECT 1` round trip and a one-row INSERT committed on this Postgres, in the
  *     same run, so the figures above can be read against what any durable write costs here. The
  *     warm-pool resume is also timed after 300 ms of idleness (a host between requests).
  */
-import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
 import { RuntimeKernel, type Workflow } from '@baton/agent-runtime';
 import { createEmbeddedStores, createPostgresStores, PgSqlClient, type SqlExecutor } from '@baton/postgres';
+import { RedisSignalChannel } from '@baton/redis';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { latencyRow, printTable } from './harness.js';
+import { hostWorkflows, instantEngine, wallNow, type HostMessage } from './hosts/worker-host.js';
 
 const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const scope = { scopeId: 'bench', principalId: 'bench' };
 const schema = `baton_bench_${process.pid}`;
 
@@ -65,12 +74,8 @@ class CountingClient extends PgSqlClient {
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
 
-const engine = () => new ExecutionEngine({ provider: new ScriptedProvider({ loop: true, script: ['x'.repeat(200)] }) });
-const w1: Workflow = async (ctx) => {
-  const state: string[] = [];
-  for (let i = 0; i < 10; i++) state.push((await ctx.callModel({ messages: [{ role: 'user', content: `step ${i}` }] })).text);
-  return state.length;
-};
+const engine = instantEngine;
+const w1 = hostWorkflows['w1']!;
 /** When each W3 job called `waitForAction` (the pause's own span ends when the job is persisted as waiting). */
 const pauseCalled = new Map<string, bigint>();
 const w3: Workflow = async (ctx) => {
@@ -216,56 +221,178 @@ async function w3Postgres(): Promise<Array<Record<string, string | number>>> {
   ];
 }
 
-async function wakeAndThroughput(): Promise<Array<Record<string, string | number>>> {
-  const hostA = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
-  const hostB = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
-  let token = '';
-  const stamps = new Map<string, bigint>();
-  const wake: Workflow = async (ctx) => {
-    await ctx.waitForAction({ type: 'approval', title: 'go' });
-    stamps.set(ctx.jobId, process.hrtime.bigint());
-    return 'ok';
+/** A worker host process (`hosts/worker-host.ts`) and its messages. */
+interface Host {
+  readonly child: ChildProcess;
+  /** Its wall clock minus ours (ms), from the ping with the shortest round trip. */
+  offset: number;
+  next<T extends HostMessage['type']>(type: T, match?: (m: Extract<HostMessage, { type: T }>) => boolean): Promise<Extract<HostMessage, { type: T }>>;
+  /** Stops it: the latency of its claims that got a job, and its CPU time (ms), since the last `reset`. */
+  stop(): Promise<{ ns: number[]; cpuMs: number }>;
+}
+
+async function startHost(name: string, signals: string): Promise<Host> {
+  const child = fork(fileURLToPath(new URL('./hosts/worker-host.ts', import.meta.url)), [], {
+    env: { ...process.env, BENCH_URL: url, BENCH_SCHEMA: schema, BENCH_HOST: name, BENCH_CONCURRENCY: '2', BENCH_SIGNALS: signals },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Set<{ type: string; match?: (m: never) => boolean; resolve: (m: never) => void; reject: (e: Error) => void }>();
+  const backlog: HostMessage[] = [];
+  child.on('message', (m: HostMessage) => {
+    for (const w of waiting) {
+      if (w.type === m.type && (!w.match || w.match(m as never))) {
+        waiting.delete(w);
+        w.resolve(m as never);
+        return;
+      }
+    }
+    backlog.push(m);
+  });
+  let exited: Error | undefined;
+  child.once('exit', (code) => {
+    exited = new Error(`host ${name} exited (${code})`);
+    for (const w of waiting) w.reject(exited);
+    waiting.clear();
+  });
+  const next: Host['next'] = (type, match) => {
+    const i = backlog.findIndex((m) => m.type === type && (!match || match(m as never)));
+    if (i >= 0) return Promise.resolve(backlog.splice(i, 1)[0] as never);
+    if (exited) return Promise.reject(exited);
+    return new Promise((resolve, reject) => waiting.add({ type, match: match as never, resolve: resolve as never, reject }));
   };
-  const a = RuntimeKernel.create({ stores: hostA, queue: hostA.queue, workflows: { wake, w1 }, hostId: 'A', engine: engine(), onActionRequired: (x) => (token = x.resumeToken) });
-  const b = RuntimeKernel.create({ stores: hostB, queue: hostB.queue, workflows: { wake, w1 }, hostId: 'B', engine: engine() });
-  await a.startWorker({ concurrency: 2, pollMs: 1000, leaseMs: 10_000 });
-  const wakeNs: number[] = [];
+  await next('ready');
+  let best = { rtt: Infinity, offset: 0 };
   for (let i = 0; i < 30; i++) {
-    const h = await b.execute({ ...scope, workflow: 'wake', input: null });
-    await h.settled();
-    await new Promise((r) => setTimeout(r, 20));
-    const t0 = process.hrtime.bigint();
-    await b.resume(token, { approved: true }, { scopeId: 'bench', principalId: 'approver' });
-    await h.result();
-    wakeNs.push(Number(stamps.get(h.jobId)! - t0));
+    const t0 = wallNow();
+    child.send({ type: 'ping' });
+    const { at } = await next('pong');
+    const t1 = wallNow();
+    if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: at - (t0 + t1) / 2 };
   }
-  // Claim latency: every claim of both hosts' workers during the throughput run (those that got a job).
+  return {
+    child,
+    offset: best.offset,
+    next,
+    async stop() {
+      child.send({ type: 'stop' });
+      const { ns, cpuMs } = await next('claims');
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+      return { ns, cpuMs };
+    },
+  };
+}
+
+/**
+ * Wake-up: a job paused in host process A (its worker ran it); the action resolved in this
+ * process (B, no worker); A's worker woken by the signal, claims the job and runs it again. The
+ * span ends when the job's code runs again in A (A's clock, aligned to ours by ping).
+ */
+async function wakeUp(signals: string, label: string): Promise<Array<Record<string, string | number>>> {
+  const pg = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
+  const redisSignals = signals.startsWith('redis') ? new RedisSignalChannel({ url: signals }) : undefined;
+  const b = RuntimeKernel.create({ stores: redisSignals ? { ...pg, signals: redisSignals } : pg, queue: pg.queue, workflows: hostWorkflows, hostId: 'B', engine: instantEngine() });
+  const hostA = await startHost('A', signals);
+  const wakeMs: number[] = [];
+  try {
+    for (let i = 0; i < 40; i++) {
+      const h = await b.execute({ ...scope, workflow: 'wake', input: null });
+      const { token } = await hostA.next('token', (m) => m.jobId === h.jobId);
+      await h.settled();
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = wallNow();
+      await b.resume(token, { approved: true }, { scopeId: 'bench', principalId: 'approver' });
+      const { at } = await hostA.next('woke', (m) => m.jobId === h.jobId);
+      await h.result();
+      if (i >= 5) wakeMs.push((at - hostA.offset - t0) * 1e6);
+    }
+  } finally {
+    await hostA.stop();
+    await b.close();
+    await redisSignals?.close();
+    await pg.close();
+  }
+  return [latencyRow(`wake-up: resolve in process B → job running in a worker of process A (${label})`, wakeMs, '≤ 10 ms median', 'ms')];
+}
+
+/** CPU time of the whole machine so far (ms, every core), from /proc/stat; undefined off Linux. */
+function machineCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const busy = fields.reduce((x, y) => x + y, 0) - (fields[3] ?? 0) - (fields[4] ?? 0); // all but idle and iowait
+    return (busy * 1000) / 100; // USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Throughput: 4 workers in 2 host processes (concurrency 2 each) on one Postgres; this process
+ * only enqueues, then counts the jobs finished in the database. Also where the CPU went, per job.
+ */
+async function throughput(): Promise<Array<Record<string, string | number>>> {
+  const pg = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
+  const b = RuntimeKernel.create({ stores: pg, queue: pg.queue, workflows: hostWorkflows, hostId: 'B', engine: instantEngine() });
+  const hosts = await Promise.all([startHost('A1', 'postgres'), startHost('A2', 'postgres')]);
+  const n = 400;
+  let seconds = 0;
+  let enqueueMs = 0;
   const claimNs: number[] = [];
-  for (const queue of [hostA.queue, hostB.queue]) {
-    const claim = queue.claim.bind(queue);
-    queue.claim = async (options) => {
-      const t = process.hrtime.bigint();
-      const result = await claim(options);
-      if (result.jobs.length > 0) claimNs.push(Number(process.hrtime.bigint() - t));
-      return result;
-    };
+  let hostsCpuMs = 0;
+  let machineMs: number | undefined;
+  const ownCpu = process.cpuUsage();
+  try {
+    for (const host of hosts) host.child.send({ type: 'reset' });
+    const machine0 = machineCpuMs();
+    const t0 = performance.now();
+    const handles = await Promise.all(Array.from({ length: n }, () => b.execute({ ...scope, workflow: 'w1', input: null })));
+    enqueueMs = performance.now() - t0;
+    // Finished jobs counted in the database (this process follows none of them on the bus).
+    const ids = handles.map((h) => h.jobId);
+    for (;;) {
+      const { rows } = await pg.database.client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".jobs WHERE id = ANY($1) AND status = 'completed'`, [ids]);
+      if (Number(rows[0]?.n) === n) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    seconds = (performance.now() - t0) / 1000;
+    const machine1 = machineCpuMs();
+    if (machine0 !== undefined && machine1 !== undefined) machineMs = machine1 - machine0;
+  } finally {
+    for (const host of hosts) {
+      const { ns, cpuMs } = await host.stop();
+      claimNs.push(...ns);
+      hostsCpuMs += cpuMs;
+    }
+    await b.close();
+    await pg.close();
   }
-  await b.startWorker({ concurrency: 2, pollMs: 1000, leaseMs: 10_000 });
-  claimNs.length = 0;
-  const n = 200;
-  const t0 = performance.now();
-  const handles = await Promise.all(Array.from({ length: n }, () => b.execute({ ...scope, workflow: 'w1', input: null })));
-  await Promise.all(handles.map((h) => h.result()));
-  const seconds = (performance.now() - t0) / 1000;
-  await a.close();
-  await b.close();
-  await hostA.close();
-  await hostB.close();
+  const own = process.cpuUsage(ownCpu);
+  const ownMs = (own.user + own.system) / 1000;
+  const perJob = (ms: number) => `${(ms / n).toFixed(2)} ms`;
   return [
-    latencyRow('wake-up: resolve on host B → job running on host A (LISTEN/NOTIFY)', wakeNs, '≤ 10 ms median', 'ms'),
-    { case: `throughput: ${n} W1 jobs, 4 workers on 2 kernels (separate pools)`, n, median: `${Math.round(n / seconds)} jobs/s`, p95: '', p99: '', target: '' },
+    { case: `throughput: ${n} W1 jobs, 4 workers in 2 processes (concurrency 2 each)`, n, median: `${Math.round(n / seconds)} jobs/s`, p95: '', p99: '', target: '' },
+    { case: `enqueueing the ${n} jobs (this process, 10 connections)`, n, median: `${enqueueMs.toFixed(0)} ms`, p95: '', p99: '', target: '' },
     latencyRow('claim latency during the throughput run (claims that got a job)', claimNs, '', 'ms'),
+    {
+      case: 'CPU per job: worker processes / this process (enqueue, count) / whole machine (Postgres included)',
+      n,
+      median: `${perJob(hostsCpuMs)} / ${perJob(ownMs)} / ${machineMs === undefined ? '?' : perJob(machineMs)}`,
+      p95: '',
+      p99: '',
+      target: '',
+    },
   ];
+}
+
+async function redisReachable(): Promise<boolean> {
+  const probe = new RedisSignalChannel({ url: redisUrl, redisOptions: { maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null } });
+  try {
+    await probe.publish('baton:bench-probe', { schemaVersion: 1, kind: 'job.enqueued', scopeId: 'bench', subjectId: 'probe', at: Date.now() });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.close().catch(() => {});
+  }
 }
 
 /**
@@ -298,7 +425,10 @@ if (await reachable()) {
   rows.push(await w2('Postgres 127.0.0.1', () => createPostgresStores({ connectionString: url, schema, autoMigrate: false }), 120));
   rows.push(...(await w2Marginal(60)));
   rows.push(...(await w3Postgres()));
-  rows.push(...(await wakeAndThroughput()));
+  rows.push(...(await wakeUp('postgres', 'LISTEN/NOTIFY')));
+  if (await redisReachable()) rows.push(...(await wakeUp(redisUrl, 'Redis pub/sub')));
+  else console.log(`(Redis at ${redisUrl} unreachable: the Redis wake-up row skipped)`);
+  rows.push(...(await throughput()));
   const cleanup = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
   await cleanup.database.client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`, []);
   await cleanup.close();
