@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
-import { RuntimeKernel, type RuntimeEvent, type Workflow } from '@baton/agent-runtime';
+import { RuntimeKernel, signalChannelName, type RuntimeEvent, type Workflow } from '@baton/agent-runtime';
 import { createPostgresStores, type BatonStores } from './create-stores.js';
 import { PgliteSqlClient } from './sql/pglite-client.js';
 import { CountingSqlClient } from './test-helpers/one-statement-suite.js';
@@ -170,6 +170,39 @@ describe('kernel steps on PGlite: one statement per step', () => {
     expect(resumed.filter((text) => text.startsWith('SELECT pg_notify'))).toEqual([]);
     expect((await stores.events.replay({ jobId, scopeId: scope.scopeId })).map((e) => e.type).slice(-5)).toEqual(['action.resolved', 'job.resumed', 'step.started', 'step.completed', 'job.completed']);
     await kernel.close();
+  });
+
+  it("where workers run the jobs, a resume is two statements: the answer carries the job's return to the queue, its event and both wake-ups", async () => {
+    const approve: Workflow = async (ctx) => {
+      const outcome = await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
+      return outcome.status;
+    };
+    let token = '';
+    const worker = RuntimeKernel.create({ stores, queue: stores.queue, workflows: { approve }, hostId: 'worker', onActionRequired: (info) => (token = info.resumeToken) });
+    await worker.startWorker({ concurrency: 1, pollMs: 1000 });
+    const front = RuntimeKernel.create({ stores, queue: stores.queue, workflows: { approve }, hostId: 'front' });
+    const handle = await front.execute({ ...scope, workflow: 'approve', input: null });
+    expect((await handle.settled()).status).toBe('waiting_for_action');
+    const [action] = await stores.actions.listByJob({ jobId: handle.jobId, scopeId: scope.scopeId });
+    // Whoever waits on the action itself (not the job) hears of the answer too.
+    const heard: string[] = [];
+    const stop = await stores.signals.subscribe(signalChannelName({ kind: 'action.resolved', scopeId: scope.scopeId, subjectId: action!.id }), (signal) => void heard.push(signal.kind));
+    const during = await client.during(async () => {
+      const { handle: resumed } = await front.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'boss' });
+      expect(resumed?.jobId).toBe(handle.jobId);
+    });
+    // The worker, woken at once, may already be claiming it (its statements share the client).
+    const statements = during.filter((text) => !text.startsWith('WITH sweep AS'));
+    // The action read by its token with its job; the answer with the enqueue, action.resolved,
+    // the workers' wake-up and the action's signal. No notification sent on its own.
+    expect(statements).toHaveLength(2);
+    expect(statements[1]).toContain('"queue"');
+    expect(statements.filter((text) => text.startsWith('SELECT pg_notify'))).toEqual([]);
+    expect((await handle.result()).output).toBe('resolved');
+    await expect.poll(() => heard).toEqual(['action.resolved']);
+    await stop();
+    await front.close();
+    await worker.close();
   });
 
   it("a finished step is stored before the next one starts, and a moment later when the job's code awaits something else", async () => {

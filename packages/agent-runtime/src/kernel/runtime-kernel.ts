@@ -277,6 +277,7 @@ export class RuntimeKernel implements HandleHost {
             options: { jobId: waiting.id, scopeId: waiting.scopeId, priority: waiting.priority },
             wake: this.wakeWorkers(waiting),
             outbox: { bus: this.stores.events, events: [resolvedEvent(answer.record)] },
+            answered: signal,
           });
           if (written.ok) enqueued = waiting;
           return written;

@@ -151,6 +151,12 @@ export interface EnqueueWithWakeUp {
   readonly options: EnqueueOptions;
   readonly wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined };
   readonly outbox?: EventOutbox | undefined;
+  /**
+   * The answer's own wake-up (`action.resolved`, for whoever waits on the action): sent by the
+   * same write where this store shares transactions with its channel (the result's `signalled:
+   * true`); else, and by default, the caller publishes it.
+   */
+  readonly answered?: WriteSignal | undefined;
 }
 
 /**
@@ -271,9 +277,9 @@ export abstract class ActionStore {
    * An answer together with its job's return to the queue (a resume where workers run the
    * jobs): the action's compare-and-set as `compareAndSet`; only when it wins, the job enqueued
    * with the outbox's events and the workers' wake-up, as `JobQueue.enqueueAndSignal` does. Where
-   * this store shares transactions with the queue (and its bus and signals) that is one write;
-   * otherwise, and by default, the answer is written, then the enqueue. A lost race writes
-   * nothing (`ok: false`).
+   * this store shares transactions with the queue (and its bus and signals) that is one write,
+   * which also sends `answered` when it can (`signalled: true`); otherwise, and by default, the
+   * answer is written, then the enqueue. A lost race writes nothing (`ok: false`).
    */
   async compareAndSetWithEnqueue(
     answer: { record: ActionRecord; expectedVersion: number },

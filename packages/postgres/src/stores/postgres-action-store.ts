@@ -166,8 +166,9 @@ export class PostgresActionStore extends ActionStore {
 
   /**
    * With a `PostgresJobQueue` (and its signals and bus) on the same database: one statement
-   * writes the answer and, only when its compare-and-set matched, enqueues the job with the
-   * outbox's events and the wake-up notification. Otherwise as the port's default.
+   * writes the answer (with its `answered` notification when that channel is on this database)
+   * and, only when its compare-and-set matched, enqueues the job with the outbox's events and the
+   * wake-up notification. Otherwise as the port's default.
    */
   override async compareAndSetWithEnqueue(
     answer: { record: ActionRecord; expectedVersion: number },
@@ -176,9 +177,10 @@ export class PostgresActionStore extends ActionStore {
     const { queue } = enqueue;
     if (!(queue instanceof PostgresJobQueue) || !storeOnDatabase(queue, this.ctx.database)) return super.compareAndSetWithEnqueue(answer, enqueue);
     const { stored, expected } = prepareSet(answer);
-    const written = await queue.enqueueAfterWrite(enqueue.options, enqueue.wake, enqueue.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: false }));
+    const notify = this.notificationOf(enqueue.answered);
+    const written = await queue.enqueueAfterWrite(enqueue.options, enqueue.wake, enqueue.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: false, notify }));
     if (written === undefined) return super.compareAndSetWithEnqueue(answer, enqueue);
-    if (written) return { ok: true, record: stored };
+    if (written) return { ok: true, record: stored, signalled: notify !== undefined };
     return { ok: false, current: await this.get({ scopeId: stored.scopeId, actionId: stored.id }) };
   }
 

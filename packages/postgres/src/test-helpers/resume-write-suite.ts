@@ -364,16 +364,19 @@ export function describeResumeWrites(backend: TestBackend): void {
       });
     });
 
-    it('with workers running the jobs, writes the answer, the enqueue, its event and the wake-up in one statement; a lost race writes nothing', async () => {
+    it("with workers running the jobs, writes the answer, the enqueue, its event, the workers' wake-up and the answer's signal in one statement; a lost race writes nothing", async () => {
       const { job, action, answer } = await paused();
       const enqueue = {
         queue,
         options: { jobId: job.id, scopeId, priority: job.priority },
         wake: { channels: signals, channel: 'jobs.enqueued', signal: { schemaVersion: 1 as const, kind: 'job.enqueued' as const, scopeId, subjectId: job.id, at: Date.now() } },
         outbox: { bus, events: [{ type: 'action.resolved', jobId: job.id, scopeId, data: { actionId: action.id, actionType: 'approval', outcome: 'resolved' } }] as RuntimeEventInput[] },
+        answered: { channels: signals, channel: 'actions.resolved', signal: { schemaVersion: 1 as const, kind: 'action.resolved' as const, scopeId, subjectId: action.id, at: Date.now() } },
       };
       const woken: string[] = [];
       const stop = await signals.subscribe('jobs.enqueued', (signal) => void woken.push(signal.subjectId));
+      const resolved: string[] = [];
+      const stopResolved = await signals.subscribe('actions.resolved', (signal) => void resolved.push(signal.subjectId));
       const stale = await actions.compareAndSetWithEnqueue({ ...answer, expectedVersion: 2 }, enqueue);
       expect(stale).toMatchObject({ ok: false, current: { status: 'pending', version: 1 } });
       expect(await queue.get({ scopeId, jobId: job.id })).toBeUndefined();
@@ -383,12 +386,17 @@ export function describeResumeWrites(backend: TestBackend): void {
         won = await actions.compareAndSetWithEnqueue(answer, enqueue);
       });
       expect(statements).toHaveLength(1);
-      expect(won!).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 } });
+      expect(won!).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 }, signalled: true });
       expect(await actions.get({ scopeId, actionId: action.id })).toMatchObject({ status: 'resolved', version: 2 });
       expect(await queue.get({ scopeId, jobId: job.id })).toMatchObject({ state: 'ready', priority: job.priority });
       expect((await bus.replay({ scopeId, jobId: job.id })).map((e) => e.type)).toEqual(['action.resolved']);
       await expect.poll(() => woken).toEqual([job.id]);
+      await expect.poll(() => resolved).toEqual([action.id]);
+      // The lost race sent neither signal.
+      expect(woken).toHaveLength(1);
+      expect(resolved).toHaveLength(1);
       await stop();
+      await stopResolved();
     });
 
     it('a job that changed since it was read: the answer is written alone, the job keeps its change, no event', async () => {
