@@ -200,6 +200,38 @@ describe.skipIf(!available)('Postgres: across processes', () => {
     await subscriber.close();
   });
 
+  it("leaves unread the events of jobs no subscriber of the process follows (a large one is not read back)", async () => {
+    const s = schema();
+    const publisher = new PostgresEventBus({ client: client(), schema: s });
+    const reads: string[] = [];
+    const watched = client();
+    const query = watched.query.bind(watched);
+    watched.query = ((text: string, params?: readonly unknown[], options?: never) => {
+      reads.push(text);
+      return query(text, params, options);
+    }) as typeof watched.query;
+    const subscriber = new PostgresEventBus({ client: watched, schema: s });
+    await subscriber.setup();
+    const got: RuntimeEvent[] = [];
+    const stop = subscriber.subscribe((e) => void got.push(e), { jobId: 'followed', scopeId: 'scope' });
+    await eventually(async () => {
+      await publisher.publish({ type: 'model.delta', jobId: 'followed', scopeId: 'scope', data: { model: 'm', textDelta: 'x' } });
+      return got.length > 0;
+    });
+    reads.length = 0;
+    // Too large to ride in its notification: a process following the job reads it back, one that does not leaves it.
+    await publisher.publish({ type: 'model.delta', jobId: 'other', scopeId: 'scope', data: { model: 'm', textDelta: 'y'.repeat(10_000) } });
+    await publisher.publish({ type: 'model.delta', jobId: 'followed', scopeId: 'other-scope', data: { model: 'm', textDelta: 'y'.repeat(10_000) } });
+    const large = await publisher.publish({ type: 'model.delta', jobId: 'followed', scopeId: 'scope', data: { model: 'm', textDelta: 'z'.repeat(10_000) } });
+    await eventually(() => got.some((e) => e.id === large.id));
+    expect(got.map((e) => `${e.scopeId}/${e.jobId}`)).toEqual(got.map(() => 'scope/followed'));
+    // One read back: the followed job's event.
+    expect(reads.filter((text) => text.includes('"events"'))).toHaveLength(1);
+    stop();
+    await publisher.close();
+    await subscriber.close();
+  });
+
   it('runs one statement at a time on the listening connection when channels are subscribed at once', async () => {
     let inFlight = 0;
     let most = 0;

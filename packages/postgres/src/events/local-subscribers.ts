@@ -45,10 +45,15 @@ export class LocalSubscribers {
 
   constructor(private readonly defaults: LocalSubscribersOptions) {}
 
-  get size(): number {
-    let n = this.unkeyed.size;
-    for (const set of this.byJob.values()) n += set.size;
-    return n;
+  /**
+   * Whether a subscriber here may want events of this job, by the filters known before an event
+   * is read (job and scope; type and session are checked per event by `offer`).
+   */
+  wants(scopeId: string, jobId: string): boolean {
+    const keyed = this.byJob.get(jobId);
+    if (keyed) for (const sub of keyed) if (sub.options.scopeId === undefined || sub.options.scopeId === scopeId) return true;
+    for (const sub of this.unkeyed) if (sub.options.scopeId === undefined || sub.options.scopeId === scopeId) return true;
+    return false;
   }
 
   add(handler: EventHandler, options: SubscribeOptions = {}): EventUnsubscribe {

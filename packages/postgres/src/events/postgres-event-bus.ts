@@ -295,7 +295,8 @@ export class PostgresEventBus extends EventBus {
       } catch {
         return;
       }
-      if (notice.o === this.origin || this.local.size === 0) return;
+      // Ours, or of a job no subscriber here follows: not parsed, nor read back when too large to ride along.
+      if (notice.o === this.origin || typeof notice.s !== 'string' || typeof notice.j !== 'string' || !this.local.wants(notice.s, notice.j)) return;
       // Events of other processes are handed over in the order their notifications arrive.
       this.remoteChain = this.remoteChain.then(() => this.deliverRemote(notice)).catch(() => undefined);
     });
