@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
-import { RuntimeKernel, signalChannelName, type RuntimeEvent, type Workflow } from '@baton/agent-runtime';
+import { InMemoryJournalStore, RuntimeKernel, signalChannelName, type RuntimeEvent, type Workflow } from '@baton/agent-runtime';
 import { createPostgresStores, type BatonStores } from './create-stores.js';
 import { PgliteSqlClient } from './sql/pglite-client.js';
 import { CountingSqlClient } from './test-helpers/one-statement-suite.js';
@@ -172,8 +172,10 @@ describe('kernel steps on PGlite: one statement per step', () => {
     await kernel.close();
   });
 
-  it("where workers run the jobs, a resume is two statements: the answer carries the job's return to the queue, its event and both wake-ups", async () => {
+  it("where workers run the jobs, a resume is two statements (the answer carries the job's return to the queue, its event and both wake-ups), and the worker's claim reads the job's journal and actions", async () => {
+    let planned = 0;
     const approve: Workflow = async (ctx) => {
+      await ctx.step('plan', () => ++planned);
       const outcome = await ctx.waitForAction({ type: 'approval', title: 'Ship?' });
       return outcome.status;
     };
@@ -198,11 +200,42 @@ describe('kernel steps on PGlite: one statement per step', () => {
     expect(statements).toHaveLength(2);
     expect(statements[1]).toContain('"queue"');
     expect(statements.filter((text) => text.startsWith('SELECT pg_notify'))).toEqual([]);
-    expect((await handle.result()).output).toBe('resolved');
+    const run = await client.during(async () => expect((await handle.result()).output).toBe('resolved'));
+    // The worker read neither the journal nor the actions apart: its claim brought them; the step before the wait was not run again.
+    const ran = [...during, ...run];
+    expect(ran.filter((text) => text.startsWith('SELECT h.next_seq'))).toEqual([]);
+    expect(ran.filter((text) => /^SELECT id, record::text AS record FROM \S+"actions" WHERE scope_id = \$1 AND job_id = \$2/.test(text))).toEqual([]);
+    expect(planned).toBe(1);
     await expect.poll(() => heard).toEqual(['action.resolved']);
     await stop();
     await front.close();
     await worker.close();
+  });
+
+  it("a claim asked for reads brings a waiting job's journal and actions, as the stores read them; not for stores elsewhere", async () => {
+    const approve: Workflow = async (ctx) => {
+      await ctx.step('plan', () => 'plan');
+      return (await ctx.waitForAction({ type: 'approval', title: 'Ship?' })).status;
+    };
+    const kernel = RuntimeKernel.create({ stores, workflows: { approve } });
+    const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
+    expect((await handle.settled()).status).toBe('waiting_for_action');
+    const ref = { jobId: handle.jobId, scopeId: scope.scopeId };
+    const claimOnce = async (reads?: { journal: BatonStores['journal'] | InMemoryJournalStore; actions: BatonStores['actions'] }) => {
+      await stores.queue.enqueue(ref);
+      const { jobs } = await stores.queue.claim({ workerId: 'w', leaseMs: 10_000, reads });
+      const claimed = jobs.find((j) => j.jobId === handle.jobId)!;
+      await stores.queue.ack(claimed);
+      return claimed;
+    };
+    const claimed = await claimOnce({ journal: stores.journal, actions: stores.actions });
+    expect(claimed.job?.status).toBe('waiting_for_action');
+    expect(claimed.reads?.journal()).toEqual(await stores.journal.load(ref));
+    expect(claimed.reads?.actions()).toEqual(await stores.actions.listByJob(ref));
+    expect(claimed.reads?.journal().entries.map((e) => e.stepId)).toEqual(['0']);
+    expect((await claimOnce()).reads).toBeUndefined();
+    expect((await claimOnce({ journal: new InMemoryJournalStore(), actions: stores.actions })).reads).toBeUndefined();
+    await kernel.close();
   });
 
   it("a finished step is stored before the next one starts, and a moment later when the job's code awaits something else", async () => {

@@ -96,6 +96,8 @@ export function startRun(
     announce?: readonly RuntimeEventInput[] | undefined;
     /** The job's resume is written already (with its action's answer): `job` is the record it wrote; its journal and actions are being read. */
     resumed?: EarlyReads | undefined;
+    /** Its journal and actions, read already (a resume claimed by a worker); the resume is written by this run. */
+    read?: EarlyReads | undefined;
     /** A worker's run: its completion acks the lease on this queue in the same write (`JobQueue.ackWithJobUpdate`). */
     ackOn?: JobQueue | undefined;
   } = {},
@@ -103,7 +105,7 @@ export function startRun(
   const controller = new AbortController();
   const partials = new Map<string, string>();
   const ack = options.ackOn && options.lease ? { queue: options.ackOn, lease: { jobId: job.id, scopeId: job.scopeId, workerId: options.lease.owner, epoch: options.lease.epoch } } : undefined;
-  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? [], options.resumed, ack);
+  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? [], options.resumed, ack, options.read);
   return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials };
 }
 
@@ -119,6 +121,7 @@ async function runLoop(
   announce: readonly RuntimeEventInput[],
   resumed: EarlyReads | undefined,
   ack: { queue: JobQueue; lease: LeaseRef } | undefined,
+  read: EarlyReads | undefined,
 ): Promise<RunOutcome> {
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
   const leaseEpoch = lease?.epoch;
@@ -130,7 +133,7 @@ async function runLoop(
   const neverStarted = fresh || (mode === 'start' && initial.attempts === 0);
   let early: { loaded: Promise<JournalLoad>; actions: Promise<readonly ActionRecord[]> | undefined } | undefined = resumed;
   if (!neverStarted && !resumed && mode !== 'takeover') {
-    early = { loaded: deps.journal.load(ref), actions: mode === 'resume' ? deps.actions.listByJob(ref) : undefined };
+    early = read && mode === 'resume' ? read : { loaded: deps.journal.load(ref), actions: mode === 'resume' ? deps.actions.listByJob(ref) : undefined };
     early.loaded.catch(() => undefined);
     early.actions?.catch(() => undefined);
   }

@@ -454,8 +454,9 @@ export class RuntimeKernel implements HandleHost {
     const host: WorkerHost = {
       hostId: this.hostId,
       queue,
+      reads: { journal: this.stores.journal, actions: this.stores.actions },
       loadJob: (jobId, scopeId) => this.stores.jobs.get({ jobId, scopeId }),
-      launchLeased: (job, mode, lease) => this.launch(job, mode, { lease }),
+      launchLeased: (job, mode, lease, reads) => this.launch(job, mode, { lease, read: reads && readsOf(reads) }),
       sessionBusy: async (job) => {
         if (!job.sessionId) return false;
         const page = await this.stores.jobs.list({ scopeId: job.scopeId, sessionId: job.sessionId, status: ['running'], limit: 2 });
@@ -575,14 +576,15 @@ export class RuntimeKernel implements HandleHost {
   /**
    * Runs a job here. `fresh`: it was created here a moment ago (no journal to read yet);
    * `announce`: events written with its start or resume; `resumed`: its resume is written
-   * already (with its action's answer), and its journal and actions are being read.
+   * already (with its action's answer), and its journal and actions are being read; `read`: its
+   * journal and actions, read already (with a worker's claim), its resume not written yet.
    */
   private launch(
     job: JobRecord,
     mode: RunMode,
-    options: { lease?: RunLease | undefined; fresh?: boolean | undefined; announce?: readonly RuntimeEventInput[] | undefined; resumed?: EarlyReads | undefined } = {},
+    options: { lease?: RunLease | undefined; fresh?: boolean | undefined; announce?: readonly RuntimeEventInput[] | undefined; resumed?: EarlyReads | undefined; read?: EarlyReads | undefined } = {},
   ): ActiveRun {
-    const { lease, fresh = false, announce = [], resumed } = options;
+    const { lease, fresh = false, announce = [], resumed, read } = options;
     const existing = this.active.get(job.id);
     if (existing) {
       if (announce.length > 0) void this.stores.events.publishMany(announce).catch(this.onError);
@@ -615,7 +617,7 @@ export class RuntimeKernel implements HandleHost {
       job,
       mode,
       // A worker's run (under a lease) acks its lease with its completion.
-      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce, resumed, ackOn: lease ? this.queue : undefined },
+      { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce, resumed, read, ackOn: lease ? this.queue : undefined },
     );
     this.active.set(job.id, run);
     const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;
@@ -769,6 +771,11 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** A job's journal and actions read with its claim, parsed while its resume is written. */
+function readsOf(reads: ResumeReads): EarlyReads {
+  return { loaded: whileWriting(() => reads.journal()), actions: whileWriting(() => reads.actions()) };
 }
 
 /** Runs `parse` once the event loop has sent what is queued (a statement just issued), so that it overlaps the statement's round trip. */

@@ -1,7 +1,8 @@
 import { BatonError, InvalidArgumentError } from '@baton/llm-client';
 import type { JobRecord } from '../jobs/job-record.js';
 import { isTerminalJobStatus } from '../jobs/job-status.js';
-import type { ClaimedJob, JobQueue } from '../ports/job-queue.js';
+import type { ResumeReads } from '../ports/action-store.js';
+import type { ClaimedJob, ClaimOptions, JobQueue } from '../ports/job-queue.js';
 import type { ActiveRun, RunLease, RunMode } from './job-runner.js';
 import { StopSignal } from './run-control.js';
 
@@ -25,8 +26,11 @@ export interface WorkerOptions {
 export interface WorkerHost {
   readonly hostId: string;
   readonly queue: JobQueue;
+  /** The stores its runs read a job's journal and actions from (asked of the claim: `ClaimOptions.reads`). */
+  readonly reads?: ClaimOptions['reads'];
   loadJob(jobId: string, scopeId: string): Promise<JobRecord | undefined>;
-  launchLeased(job: JobRecord, mode: RunMode, lease: RunLease): ActiveRun;
+  /** `reads`: the job's journal and actions, read with its claim. */
+  launchLeased(job: JobRecord, mode: RunMode, lease: RunLease, reads?: ResumeReads): ActiveRun;
   markDeadLettered(jobId: string, scopeId: string, reason: string, claims: number): Promise<void>;
   /** Whether another job of the job's session is running (a session runs one job at a time). */
   sessionBusy(job: JobRecord): Promise<boolean>;
@@ -103,7 +107,7 @@ export class Worker {
       let claimed = 0;
       if (free > 0) {
         try {
-          const result = await this.host.queue.claim({ workerId: this.host.hostId, leaseMs: this.leaseMs, limit: free, perScopeLimit: this.perScopeLimit });
+          const result = await this.host.queue.claim({ workerId: this.host.hostId, leaseMs: this.leaseMs, limit: free, perScopeLimit: this.perScopeLimit, reads: this.host.reads });
           for (const dead of result.deadLettered) await this.host.markDeadLettered(dead.jobId, dead.scopeId, dead.reason, dead.claims).catch((e: unknown) => this.host.onError(e));
           for (const claim of result.jobs) {
             claimed++;
@@ -156,7 +160,8 @@ export class Worker {
       await this.host.queue.release({ ...claim, delayMs: SESSION_RETRY_MS }).catch((e: unknown) => this.host.onError(e));
       return;
     }
-    const run = this.host.launchLeased(job, mode, lease);
+    // Journal and actions read by the claim are those of the job as it waited: good for a resume only.
+    const run = this.host.launchLeased(job, mode, lease, mode === 'resume' && job === claim.job ? claim.reads : undefined);
     const timer = setInterval(() => {
       this.host.queue.heartbeat({ ...claim, leaseMs: this.leaseMs }).catch((error: unknown) => {
         if (BatonError.isInstance(error) && error.code === 'lease_lost') run.controller.abort(new StopSignal({ kind: 'lease-lost' }));

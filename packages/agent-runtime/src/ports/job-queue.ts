@@ -2,7 +2,9 @@ import type { JobPriority } from '../jobs/job-priority.js';
 import type { JobRecord, JobRef } from '../jobs/job-record.js';
 import type { RuntimeEvent } from '../events/runtime-event.js';
 import { publishOutbox, type EventOutbox } from './event-bus.js';
+import type { ActionStore, ResumeReads } from './action-store.js';
 import type { CreateJobResult, JobStore } from './job-store.js';
+import type { JournalStore } from './journal-store.js';
 import type { Signal, SignalChannel } from './signal-channel.js';
 
 export interface EnqueueOptions extends JobRef {
@@ -20,6 +22,12 @@ export interface ClaimOptions {
   readonly limit?: number | undefined;
   /** Most jobs of one scope leased at once, across all workers: one tenant cannot starve the others. */
   readonly perScopeLimit?: number | undefined;
+  /**
+   * The stores the worker runs jobs on. Where the queue shares transactions with them, a claimed
+   * job that waits for an action (its resume) comes with its journal and actions, read by the
+   * claim (`ClaimedJob.reads`); by default, and otherwise, the worker reads them itself.
+   */
+  readonly reads?: { readonly journal: JournalStore; readonly actions: ActionStore } | undefined;
 }
 
 /** Identifies a lease: operations on it fail with `LeaseLostError` once it is no longer current. */
@@ -39,6 +47,11 @@ export interface ClaimedJob extends LeaseRef {
    * less for the worker); absent, the worker reads the job itself.
    */
   readonly job?: JobRecord | undefined;
+  /**
+   * The job's journal and actions as the claim read them, when it waits for an action and the
+   * claim was asked for them (`ClaimOptions.reads`) on stores it shares transactions with.
+   */
+  readonly reads?: ResumeReads | undefined;
 }
 
 /** A job that was claimed `maxClaims` times without being acked: poison, set aside. */

@@ -37,14 +37,26 @@ export interface EventOutboxWriter {
 
 const writers = new WeakMap<EventBus, EventOutboxWriter>();
 const storeDatabases = new WeakMap<object, BatonDatabase>();
+const eventWriting = new WeakSet<object>();
 
 export function registerOutboxWriter(bus: EventBus, writer: EventOutboxWriter): void {
   writers.set(bus, writer);
 }
 
-/** Marks `store` as one that writes events in its statements, on `database`. */
-export function registerOutboxStore(store: object, database: BatonDatabase): void {
+/** Marks `store` as a store on `database`: other stores there may read its rows in their own statements. */
+export function registerStore(store: object, database: BatonDatabase): void {
   storeDatabases.set(store, database);
+}
+
+/** Marks `store` as a store on `database` that writes events in its statements (the bus there shares transactions with it). */
+export function registerOutboxStore(store: object, database: BatonDatabase): void {
+  registerStore(store, database);
+  eventWriting.add(store);
+}
+
+/** Whether `store` writes events in its statements on `database` (`registerOutboxStore`). */
+export function writesEventsOn(store: unknown, database: BatonDatabase): boolean {
+  return typeof store === 'object' && store !== null && eventWriting.has(store) && storeOnDatabase(store, database);
 }
 
 /** Whether `store` is a registered store on `database` (same client and schema): one statement can write to both. */

@@ -22,7 +22,7 @@ import { msToTs } from '../sql/tables.js';
 import { jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { EVENT_BATCH_PARAMS, eventBatchSql } from './event-batch-sql.js';
-import { registerOutboxWriter, storeOnDatabase, type PreparedEvents } from './event-outbox.js';
+import { registerOutboxWriter, writesEventsOn, type PreparedEvents } from './event-outbox.js';
 import { LocalSubscribers } from './local-subscribers.js';
 
 export interface PostgresEventBusOptions extends PostgresConnectionOptions {
@@ -177,7 +177,7 @@ export class PostgresEventBus extends EventBus {
    * client and schema): they store this bus's events in the statement of their own write.
    */
   override sharesTransactionsWith(store: object): boolean {
-    return storeOnDatabase(store, this.ctx.database);
+    return writesEventsOn(store, this.ctx.database);
   }
 
   override subscribe(handler: EventHandler, options: SubscribeOptions = {}): EventUnsubscribe {

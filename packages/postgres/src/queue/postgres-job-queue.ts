@@ -36,6 +36,7 @@ import { eventBatchSql } from '../events/event-batch-sql.js';
 import { outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase, storeOnDatabase } from '../events/event-outbox.js';
 import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
 import { lockedJobSql, PostgresJobStore, type PriorWrite } from '../stores/postgres-job-store.js';
+import { resumeReadsOf, type ResumeReadsRow } from '../stores/resume-reads.js';
 
 export interface PostgresJobQueueOptions extends PostgresConnectionOptions {
   /** Claims after which an unacked job is dead-lettered instead of claimed again. Default 5. */
@@ -220,7 +221,9 @@ export class PostgresJobQueue extends JobQueue {
       // The common case in one statement; then what it left: ready jobs that reached maxClaims
       // are dead-lettered, and leases that expired in it (its snapshot did not see them ready)
       // are claimed the long way when there is room.
-      const fast = await this.claimFast(db, options.workerId, limit, leaseMs, now);
+      // A waiting job's journal and actions come with its claim when the worker's stores are on this database.
+      const reads = options.reads !== undefined && storeOnDatabase(options.reads.journal, this.ctx.database) && storeOnDatabase(options.reads.actions, this.ctx.database);
+      const fast = await this.claimFast(db, options.workerId, limit, leaseMs, now, reads);
       const deadLettered = fast.poison ? await this.deadLetterPoison(db, now) : [];
       if (fast.swept === 0 || fast.jobs.length === limit) return { jobs: fast.jobs, deadLettered };
       const rest = await this.claimInTransaction(db, options.workerId, limit - fast.jobs.length, perScope, leaseMs, now);
@@ -283,14 +286,19 @@ export class PostgresJobQueue extends JobQueue {
   }
 
   /** Claims without a per-scope limit in one statement (no dead-lettering: see `claimFast` in queue-sql). */
-  private async claimFast(db: SqlExecutor, workerId: string, limit: number, leaseMs: number, now: number): Promise<{ jobs: ClaimedJob[]; swept: number; poison: boolean }> {
-    type Row = { scope_id: string | null; job_id: string | null; priority: JobPriority; claims: number; epoch_text: string; priority_rank: number; enqueued_ms: string; ord_text: string; job_record: string | null; swept: number; poison: boolean };
+  private async claimFast(db: SqlExecutor, workerId: string, limit: number, leaseMs: number, now: number, reads: boolean): Promise<{ jobs: ClaimedJob[]; swept: number; poison: boolean }> {
+    type Row = { scope_id: string | null; job_id: string | null; priority: JobPriority; claims: number; epoch_text: string; priority_rank: number; enqueued_ms: string; ord_text: string; job_record: string | null; swept: number; poison: boolean } & Partial<ResumeReadsRow>;
     const leaseExpiresAt = now + leaseMs;
-    const { rows } = await db.query<Row>(this.sql.claimFast, [now, this.maxClaims, limit, workerId, leaseMs, leaseExpiresAt], { prepare: true });
+    const { rows } = await db.query<Row>(reads ? this.sql.claimFastWithReads : this.sql.claimFast, [now, this.maxClaims, limit, workerId, leaseMs, leaseExpiresAt], { prepare: true });
     const leased = rows.filter((r) => r.job_id !== null && r.scope_id !== null);
     // Claim order: priority, then age (the statement's RETURNING has none).
     leased.sort((a, b) => a.priority_rank - b.priority_rank || num(a.enqueued_ms) - num(b.enqueued_ms) || compareBig(a.ord_text, b.ord_text));
-    const jobs = leased.map((r): ClaimedJob => ({ jobId: r.job_id!, scopeId: r.scope_id!, workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims, job: jobOf(r) }));
+    const jobs = leased.map((r): ClaimedJob => {
+      const job = jobOf(r);
+      const claimed = { jobId: r.job_id!, scopeId: r.scope_id!, workerId, epoch: num(r.epoch_text), priority: r.priority, leaseExpiresAt, claims: r.claims, job };
+      const read = reads && job !== undefined ? resumeReadsOf(claimed, r) : undefined;
+      return read === undefined ? claimed : { ...claimed, reads: read };
+    });
     return { jobs, swept: rows[0]?.swept ?? 0, poison: rows[0]?.poison === true };
   }
 

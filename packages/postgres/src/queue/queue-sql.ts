@@ -1,4 +1,5 @@
 import { msToTs, renumber, tsToMs, type Tables } from '../sql/tables.js';
+import { RESUME_READS_COLUMNS, resumeReadsJoin } from '../stores/resume-reads.js';
 
 /**
  * The queue's statements. Lease operations share `$1` scope, `$2` job, `$3` epoch, `$4` worker,
@@ -10,6 +11,29 @@ export function queueSql(t: Tables) {
   /** Applies a pending re-enqueue (made while the job was leased), as the job becomes ready again. */
   const applyRequeue = `priority = coalesce(q.requeue_priority, q.priority), priority_rank = coalesce(q.requeue_rank, q.priority_rank),
       requeue_priority = NULL, requeue_rank = NULL, requeue_available_at = NULL`;
+  /** The claim of `claimFast`, with `columns` added to its rows and `join` to its FROM. */
+  const claimWith = (columns: string, join = ''): string => `WITH sweep AS (
+        UPDATE ${t.queue} AS q SET state = 'ready', worker_id = NULL, lease_expires_at = NULL, last_failure = 'lease expired',
+            available_at = coalesce(q.requeue_available_at, q.available_at), ${applyRequeue}
+          FROM (SELECT scope_id, job_id FROM ${t.queue} WHERE state = 'leased' AND lease_expires_at <= ${msToTs('$1')} FOR UPDATE SKIP LOCKED) AS x
+         WHERE q.scope_id = x.scope_id AND q.job_id = x.job_id
+        RETURNING 1
+      ), c AS (
+        SELECT q.scope_id, q.job_id FROM ${t.queue} AS q
+         WHERE q.state = 'ready' AND q.available_at <= ${msToTs('$1')} AND q.claims < $2::int4
+         ORDER BY q.priority_rank, q.enqueued_at, q.ord
+         LIMIT $3
+         FOR UPDATE OF q SKIP LOCKED
+      ), l AS (
+        UPDATE ${t.queue} AS q SET state = 'leased', claims = q.claims + 1, epoch = q.epoch + 1, worker_id = $4, lease_ms = $5::int8,
+            lease_expires_at = ${msToTs('$6')}
+          FROM c WHERE q.scope_id = c.scope_id AND q.job_id = c.job_id
+        RETURNING q.scope_id, q.job_id, q.priority, q.claims, q.epoch::text AS epoch_text, q.priority_rank, ${tsToMs('q.enqueued_at')} AS enqueued_ms, q.ord::text AS ord_text
+      )
+      SELECT l.*, jr.record::text AS job_record, (SELECT count(*)::int FROM sweep) AS swept,
+             EXISTS (SELECT 1 FROM ${t.queue} AS p WHERE p.state = 'ready' AND p.available_at <= ${msToTs('$1')} AND p.claims >= $2::int4) AS poison${columns}
+        FROM (SELECT 1) AS one LEFT JOIN l ON true
+        LEFT JOIN ${t.jobs} AS jr ON jr.scope_id = l.scope_id AND jr.id = l.job_id${join}`;
   /** The enqueue of the row `source` gives (`VALUES …` or a `SELECT` gated on another write). */
   const enqueueInto = (source: string): string => `INSERT INTO ${t.queue} AS q (scope_id, job_id, priority, priority_rank, state, enqueued_at, available_at)
       ${source}
@@ -64,28 +88,10 @@ export function queueSql(t: Tables) {
      * nulls; every row says how many leases expired (`swept`) and
      * whether a ready job reached `$2` claims (`poison`: the caller dead-letters it).
      */
-    claimFast: `WITH sweep AS (
-        UPDATE ${t.queue} AS q SET state = 'ready', worker_id = NULL, lease_expires_at = NULL, last_failure = 'lease expired',
-            available_at = coalesce(q.requeue_available_at, q.available_at), ${applyRequeue}
-          FROM (SELECT scope_id, job_id FROM ${t.queue} WHERE state = 'leased' AND lease_expires_at <= ${msToTs('$1')} FOR UPDATE SKIP LOCKED) AS x
-         WHERE q.scope_id = x.scope_id AND q.job_id = x.job_id
-        RETURNING 1
-      ), c AS (
-        SELECT q.scope_id, q.job_id FROM ${t.queue} AS q
-         WHERE q.state = 'ready' AND q.available_at <= ${msToTs('$1')} AND q.claims < $2::int4
-         ORDER BY q.priority_rank, q.enqueued_at, q.ord
-         LIMIT $3
-         FOR UPDATE OF q SKIP LOCKED
-      ), l AS (
-        UPDATE ${t.queue} AS q SET state = 'leased', claims = q.claims + 1, epoch = q.epoch + 1, worker_id = $4, lease_ms = $5::int8,
-            lease_expires_at = ${msToTs('$6')}
-          FROM c WHERE q.scope_id = c.scope_id AND q.job_id = c.job_id
-        RETURNING q.scope_id, q.job_id, q.priority, q.claims, q.epoch::text AS epoch_text, q.priority_rank, ${tsToMs('q.enqueued_at')} AS enqueued_ms, q.ord::text AS ord_text
-      )
-      SELECT l.*, jr.record::text AS job_record, (SELECT count(*)::int FROM sweep) AS swept,
-             EXISTS (SELECT 1 FROM ${t.queue} AS p WHERE p.state = 'ready' AND p.available_at <= ${msToTs('$1')} AND p.claims >= $2::int4) AS poison
-        FROM (SELECT 1) AS one LEFT JOIN l ON true
-        LEFT JOIN ${t.jobs} AS jr ON jr.scope_id = l.scope_id AND jr.id = l.job_id`,
+    claimFast: claimWith(''),
+    /** `claimFast`, and for each claimed job that waits for an action its journal and actions (`resumeReadsJoin`). */
+    claimFastWithReads: claimWith(`, ${RESUME_READS_COLUMNS}`, `\n        ${resumeReadsJoin(t, 'jr', "jr.status = 'waiting_for_action'")}`),
+
     /** Ready jobs at `$1` that reached `$2` claims (at most 100, oldest first) become dead-lettered. */
     deadLetterPoison: `UPDATE ${t.queue} AS q SET state = 'dead_lettered', dead_lettered_at = ${msToTs('$1')},
         dead_letter_reason = 'claimed ' || q.claims || ' times without completing (maxClaims ' || $2::int4 || '); last: ' || coalesce(q.last_failure, 'unknown')

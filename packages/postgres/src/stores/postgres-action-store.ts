@@ -7,11 +7,12 @@ import { msToTs, type Tables } from '../sql/tables.js';
 import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
-import { sameDatabase, storeOnDatabase } from '../events/event-outbox.js';
+import { registerStore, sameDatabase, storeOnDatabase } from '../events/event-outbox.js';
 import { PostgresJobStore, type GatedWrite, type PriorWrite } from './postgres-job-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { PostgresSignalChannel } from './postgres-signal-channel.js';
-import { journalLoadOf, PostgresJournalStore } from './postgres-journal-store.js';
+import { PostgresJournalStore } from './postgres-journal-store.js';
+import { RESUME_READS_COLUMNS, resumeReadsJoin, resumeReadsOf, type ResumeReadsRow } from './resume-reads.js';
 
 const DEFAULT_LIMIT = 100;
 
@@ -23,13 +24,15 @@ const DEFAULT_LIMIT = 100;
 export class PostgresActionStore extends ActionStore {
   private readonly ctx: StoreContext;
 
-  /** The action by its token with its job; and with the job's journal and actions too (`ReadsRow`). */
+  /** The action by its token with its job; and with the job's journal and actions too (`resumeReadsJoin`). */
   private readonly byToken: { plain: string; withReads: string };
 
   constructor(options: PostgresConnectionOptions) {
     super();
     this.ctx = new StoreContext(options);
     this.byToken = byTokenSql(this.ctx.tables);
+    // Other stores on the database (the queue's claim) may read its rows in their statements.
+    registerStore(this, this.ctx.database);
   }
 
   /** Creates or upgrades the tables (idempotent). */
@@ -116,20 +119,14 @@ export class PostgresActionStore extends ActionStore {
     const journal = also?.journal;
     const withReads = journal instanceof PostgresJournalStore && this.sharesDatabaseWith(journal);
     const sql = await this.ctx.sql();
-    type Row = { id: string; record: string; job_scope_id: string | null; job_id: string | null; job_record: string | null } & Partial<ReadsRow>;
+    type Row = { id: string; record: string; job_scope_id: string | null; job_id: string | null; job_record: string | null } & Partial<ResumeReadsRow>;
     const { rows } = await sql.query<Row>(withReads ? this.byToken.withReads : this.byToken.plain, [query.tokenHash, query.scopeId], { prepare: true });
     const row = rows[0];
     if (!row) return undefined;
     const action = load(row);
     const job = row.job_record === null ? undefined : jobs.loadRow({ scope_id: row.job_scope_id ?? '', id: row.job_id ?? '', record: row.job_record });
-    if (!withReads || job === undefined || row.has_deferred == null) return { action, job };
-    const ref = { scopeId: job.scopeId, jobId: job.id };
-    const hasDeferred = row.has_deferred === true;
-    const head = { next_seq: row.next_seq ?? null, first_seq: row.first_seq ?? null, lease_epoch: row.lease_epoch ?? null };
-    const reads: ResumeReads = {
-      journal: once(() => journalLoadOf(ref, head, parseJsonArray<[string | number, unknown]>(row.entries), hasDeferred)),
-      actions: once(() => parseJsonArray<[string, unknown]>(row.actions).map(([id, raw]) => parseActionRecord(raw, id))),
-    };
+    const reads = withReads && job !== undefined ? resumeReadsOf({ scopeId: job.scopeId, jobId: job.id }, row) : undefined;
+    if (reads === undefined) return { action, job };
     return { action, job, reads };
   }
 
@@ -303,20 +300,13 @@ function byTokenSql(t: Tables): { plain: string; withReads: string } {
          LEFT JOIN ${t.jobs} AS j ON j.scope_id = a.scope_id AND j.id = a.job_id`;
   const columns = `SELECT a.id, a.record::text AS record, j.scope_id AS job_scope_id, j.id AS job_id, j.record::text AS job_record`;
   const where = `WHERE a.token_hash = $1 AND a.scope_id = $2`;
+  const when = `j.status = 'waiting_for_action' AND a.status = 'pending'
+              AND (a.record->>'requiredApprovals')::int <= jsonb_array_length(a.record->'approvals') + 1`;
   return {
     plain: `${columns} ${base} ${where}`,
-    withReads: `${columns}, r.next_seq, r.first_seq, r.lease_epoch, r.entries, r.has_deferred, r.actions
+    withReads: `${columns}, ${RESUME_READS_COLUMNS}
          ${base}
-         LEFT JOIN LATERAL (
-           SELECT h.next_seq::text AS next_seq, h.first_seq::text AS first_seq, h.lease_epoch::text AS lease_epoch,
-                  (SELECT json_agg(json_build_array(je.seq, je.record) ORDER BY je.seq) FROM ${t.journalEntries} AS je WHERE je.scope_id = j.scope_id AND je.job_id = j.id)::text AS entries,
-                  EXISTS (SELECT 1 FROM ${t.deferredEvents} AS d WHERE d.scope_id = j.scope_id AND d.job_id = j.id) AS has_deferred,
-                  (SELECT json_agg(json_build_array(x.id, x.record) ORDER BY x.created_at, x.id) FROM ${t.actions} AS x WHERE x.scope_id = j.scope_id AND x.job_id = j.id)::text AS actions
-             FROM (SELECT 1) AS one
-             LEFT JOIN ${t.journalHeads} AS h ON h.scope_id = j.scope_id AND h.job_id = j.id
-            WHERE j.status = 'waiting_for_action' AND a.status = 'pending'
-              AND (a.record->>'requiredApprovals')::int <= jsonb_array_length(a.record->'approvals') + 1
-         ) AS r ON true
+         ${resumeReadsJoin(t, 'j', when)}
         ${where}`,
   };
 }
@@ -324,28 +314,6 @@ function byTokenSql(t: Tables): { plain: string; withReads: string } {
 /** `$1` id, `$2` scope id, `$3` status, `$4` token hash, `$5` expected version, `$6` created at, `$7` expires at, `$8` the record. */
 function setParams(stored: ActionRecord, expected: number): unknown[] {
   return [stored.id, stored.scopeId, stored.status, stored.tokenHash, expected, stored.createdAt, stored.expiresAt, jsonParam(stored)];
-}
-
-/** `fn`'s value, computed on the first call (and its error thrown on each). */
-function once<T>(fn: () => T): () => T {
-  let done: { value: T } | undefined;
-  return () => (done ??= { value: fn() }).value;
-}
-
-/** A JSON array column (`json_agg`, null for none) as its elements. */
-function parseJsonArray<T>(text: string | null | undefined): T[] {
-  const parsed = parseJsonText(text ?? '[]');
-  return Array.isArray(parsed) ? (parsed as T[]) : [];
-}
-
-/** The journal and actions columns of `byTokenSql`'s `withReads` (all null when it read none). */
-interface ReadsRow {
-  next_seq: string | null;
-  first_seq: string | null;
-  lease_epoch: string | null;
-  entries: string | null;
-  has_deferred: boolean | null;
-  actions: string | null;
 }
 
 function load(row: { id: string; record: string }): ActionRecord {
