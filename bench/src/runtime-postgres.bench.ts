@@ -344,14 +344,14 @@ async function throughput(): Promise<Array<Record<string, string | number>>> {
     for (const host of hosts) host.child.send({ type: 'reset' });
     const machine0 = machineCpuMs();
     const t0 = performance.now();
-    const handles = await Promise.all(Array.from({ length: n }, () => b.execute({ ...scope, workflow: 'w1', input: null })));
+    // The run's jobs in a scope of their own, counted finished by its status index every 10 ms (this process follows none of them on the bus).
+    const runScope = { scopeId: `bench-throughput-${process.pid}`, principalId: 'bench' };
+    await Promise.all(Array.from({ length: n }, () => b.execute({ ...runScope, workflow: 'w1', input: null })));
     enqueueMs = performance.now() - t0;
-    // Finished jobs counted in the database (this process follows none of them on the bus).
-    const ids = handles.map((h) => h.jobId);
     for (;;) {
-      const { rows } = await pg.database.client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".jobs WHERE id = ANY($1) AND status = 'completed'`, [ids]);
+      const { rows } = await pg.database.client.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".jobs WHERE scope_id = $1 AND status = 'completed'`, [runScope.scopeId]);
       if (Number(rows[0]?.n) === n) break;
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 10));
     }
     seconds = (performance.now() - t0) / 1000;
     const machine1 = machineCpuMs();
