@@ -238,6 +238,30 @@ describe('kernel steps on PGlite: one statement per step', () => {
     await kernel.close();
   });
 
+  it('a job whose journal was corrupted while it waited fails on resume with a typed error naming it, in place and on a worker; its step is not run again', async () => {
+    let planned = 0;
+    const approve: Workflow = async (ctx) => {
+      await ctx.step('plan', () => ++planned);
+      return (await ctx.waitForAction({ type: 'approval', title: 'Ship?' })).status;
+    };
+    for (const onWorker of [false, true]) {
+      planned = 0;
+      let token = '';
+      const kernel = RuntimeKernel.create({ stores, queue: onWorker ? stores.queue : undefined, workflows: { approve }, hostId: 'h', onActionRequired: (info) => (token = info.resumeToken) });
+      if (onWorker) await kernel.startWorker({ concurrency: 1, pollMs: 1000 });
+      const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
+      expect((await handle.settled()).status).toBe('waiting_for_action');
+      await pglite.query(`UPDATE kernel_steps.journal_entries SET record = '{"schemaVersion": 1, "kind": "nonsense"}'::jsonb WHERE job_id = $1`, [handle.jobId]);
+      await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'boss' });
+      await expect(handle.result()).rejects.toMatchObject({ code: 'job_failed', errorCode: 'corrupt_record' });
+      const failed = await stores.jobs.get({ ...scope, jobId: handle.jobId });
+      expect(failed).toMatchObject({ status: 'failed', error: { code: 'corrupt_record' } });
+      expect(failed?.error?.message).toContain(handle.jobId);
+      expect(planned).toBe(1);
+      await kernel.close();
+    }
+  });
+
   it("a finished step is stored before the next one starts, and a moment later when the job's code awaits something else", async () => {
     const stored = (jobId: string) => stores.journal.list({ jobId, scopeId: scope.scopeId }).then((entries) => entries.map((e) => e.stepId));
     const seen: Array<Array<string | undefined>> = [];

@@ -292,7 +292,15 @@ async function runLoop(
       return { status: 'lease_lost', job: undefined, error };
     }
     deps.onError(error);
-    return { status: 'failed', job: undefined, error: asBatonError(error) };
+    // The run could not go on outside its steps (its journal unreadable: a corrupt record, a
+    // store failing): the job is recorded failed with the error rather than left running with no
+    // run behind it. Where that write fails too, a worker's lease lapses and another takes it over.
+    try {
+      return await finishFailed(deps, events, job, error);
+    } catch (failed) {
+      if (!(BatonError.isInstance(failed) && failed.code === 'lease_lost')) deps.onError(failed);
+      return { status: 'failed', job: undefined, error: asBatonError(error) };
+    }
   } finally {
     if (timer) clearTimeout(timer);
   }

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { BatonError } from '@baton/llm-client';
+import { InMemoryJobQueue } from '../jobs/in-memory-job-queue.js';
+import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
+import type { JournalLoad } from '../ports/journal-store.js';
+import type { JobRef } from '../jobs/job-record.js';
+import { RuntimeKernel } from './runtime-kernel.js';
+import { memoryStores } from './kernel.test.helpers.js';
+import type { Workflow } from './job-runner.js';
+
+const scope = { scopeId: 'tenant-a', principalId: 'alice' };
+
+class UnavailableError extends BatonError {
+  readonly code = 'store_unavailable';
+  constructor() {
+    super({ message: 'journal store unreachable', retryable: true });
+  }
+}
+
+/** A journal store whose reads fail once `failing` is set. */
+class FailingReads extends InMemoryJournalStore {
+  failing = false;
+  override load(ref: JobRef): Promise<JournalLoad> {
+    return this.failing ? Promise.reject(new UnavailableError()) : super.load(ref);
+  }
+}
+
+// A run that cannot go on before its first step (its journal unreadable) records the job failed
+// with the error, instead of leaving it running with no run behind it.
+describe('a run failing outside its steps', () => {
+  for (const onWorker of [false, true]) {
+    it(`fails the job with the error when its journal cannot be read on resume${onWorker ? ' (on a worker)' : ''}`, async () => {
+      const journal = new FailingReads();
+      const stores = { ...memoryStores(), journal };
+      const queue = onWorker ? new InMemoryJobQueue() : undefined;
+      let planned = 0;
+      const approve: Workflow = async (ctx) => {
+        await ctx.step('plan', () => ++planned);
+        return (await ctx.waitForAction({ type: 'approval', title: 'Ship?' })).status;
+      };
+      let token = '';
+      const errors: unknown[] = [];
+      const kernel = RuntimeKernel.create({ stores, queue, workflows: { approve }, onActionRequired: (info) => (token = info.resumeToken), onError: (e) => errors.push(e) });
+      if (onWorker) await kernel.startWorker({ concurrency: 1, pollMs: 5 });
+      const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
+      expect((await handle.settled()).status).toBe('waiting_for_action');
+      journal.failing = true;
+      await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'bob' });
+      await expect(handle.result()).rejects.toMatchObject({ code: 'job_failed', errorCode: 'store_unavailable' });
+      expect(await kernel.getJob(handle.jobId, scope.scopeId)).toMatchObject({ status: 'failed', error: { code: 'store_unavailable' } });
+      expect(planned).toBe(1);
+      expect(errors).toEqual([expect.objectContaining({ code: 'store_unavailable' })]);
+      if (queue) expect(await queue.get({ jobId: handle.jobId, scopeId: scope.scopeId })).toBeUndefined();
+      await kernel.close();
+    });
+  }
+});
