@@ -49,7 +49,9 @@ export type RunOutcome =
   /** `acked`: the run's lease was acked with the completion (the worker must not ack again). */
   | { status: 'completed'; job: JobRecord; acked?: boolean | undefined }
   | { status: 'waiting_for_action'; job: JobRecord }
-  | { status: 'failed' | 'cancelled' | 'interrupted' | 'lease_lost' | 'handed_back'; job: JobRecord | undefined; error: BatonError; previousContext?: PreviousContext | undefined };
+  | { status: 'failed' | 'cancelled' | 'interrupted' | 'lease_lost'; job: JobRecord | undefined; error: BatonError; previousContext?: PreviousContext | undefined }
+  /** `retryInMs`: when the queue should offer it again (at once when absent). */
+  | { status: 'handed_back'; job: JobRecord | undefined; error: BatonError; retryInMs?: number | undefined };
 
 /** Reads of a job's journal and actions started before its run, while its resume was written. */
 export interface EarlyReads {
@@ -158,6 +160,11 @@ async function runLoop(
         : await deps.jobs.start({ ...ref, current, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease, events: carried });
   } catch (error) {
     if (announce.length > 0) await deps.events.publishMany(announce).catch(deps.onError);
+    if (lease && BatonError.isInstance(error) && error.retryable && error.code !== 'concurrent_modification') {
+      // The store failed a moment (no other writer won): a worker hands the job back to the queue, to run later.
+      deps.onError(error);
+      return { status: 'handed_back', job: undefined, error: asBatonError(error), retryInMs: HAND_BACK_RETRY_MS };
+    }
     // Another host or run got there first (or the job was cancelled meanwhile): nothing to do.
     return { status: 'cancelled', job: undefined, error: asBatonError(error) };
   }
@@ -384,6 +391,9 @@ async function withQueuedEvents(events: EventEmitterChain, transition: (carried:
   }
   return events.writeWith(() => [], (batch) => transition(batch.length > 0 ? batch : undefined));
 }
+
+/** How long a job handed back after a store failure waits before the queue offers it again (a failure loop would reach `maxClaims` at once). */
+const HAND_BACK_RETRY_MS = 1000;
 
 const TRANSITIONS = new Set(['complete', 'markWaiting', 'fail', 'cancel', 'markInterrupted', 'requeue']);
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '@baton/llm-client';
 import { InMemoryJobQueue } from '../jobs/in-memory-job-queue.js';
+import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
+import type { JobRecord } from '../jobs/job-record.js';
 import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
 import type { JournalLoad } from '../ports/journal-store.js';
 import type { JobRef } from '../jobs/job-record.js';
@@ -22,6 +24,22 @@ class FailingReads extends InMemoryJournalStore {
   failing = false;
   override load(ref: JobRef): Promise<JournalLoad> {
     return this.failing ? Promise.reject(new UnavailableError()) : super.load(ref);
+  }
+}
+
+/** A job store whose next write to a job with status `failOn` fails, once. */
+class FailingWrite extends InMemoryJobStore {
+  failOn: JobRecord['status'] | undefined;
+  override update(job: JobRecord): Promise<JobRecord> {
+    return this.#fail(job) ?? super.update(job);
+  }
+  override updateWithEvents(job: JobRecord, outbox: Parameters<InMemoryJobStore['updateWithEvents']>[1]) {
+    return this.#fail(job) ?? super.updateWithEvents(job, outbox);
+  }
+  #fail(job: JobRecord): Promise<never> | undefined {
+    if (this.failOn === undefined || job.status !== this.failOn) return undefined;
+    this.failOn = undefined;
+    return Promise.reject(new UnavailableError());
   }
 }
 
@@ -54,4 +72,33 @@ describe('a run failing outside its steps', () => {
       await kernel.close();
     });
   }
+});
+
+// A worker whose claimed job's start or resume cannot be written (the store failing a moment)
+// hands the job back to the queue: it runs later, rather than being acked off the queue unrun.
+describe('a worker failing to start or resume a claimed job', () => {
+  it('hands it back: the job starts, pauses and resumes later, each step once', async () => {
+    const jobs = new FailingWrite();
+    const stores = { ...memoryStores(), jobs };
+    const queue = new InMemoryJobQueue();
+    let planned = 0;
+    const approve: Workflow = async (ctx) => {
+      await ctx.step('plan', () => ++planned);
+      return (await ctx.waitForAction({ type: 'approval', title: 'Ship?' })).status;
+    };
+    let token = '';
+    const errors: unknown[] = [];
+    const kernel = RuntimeKernel.create({ stores, queue, workflows: { approve }, onActionRequired: (info) => (token = info.resumeToken), onError: (e) => errors.push(e) });
+    await kernel.startWorker({ concurrency: 1, pollMs: 5 });
+    jobs.failOn = 'running'; // the start
+    const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
+    await expect.poll(async () => (await kernel.getJob(handle.jobId, scope.scopeId))?.status, { timeout: 3000 }).toBe('waiting_for_action');
+    jobs.failOn = 'running'; // the resume
+    await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'bob' });
+    expect((await handle.result()).output).toBe('resolved');
+    expect(planned).toBe(1);
+    expect(errors).toHaveLength(2);
+    expect(errors).toEqual([expect.objectContaining({ code: 'store_unavailable' }), expect.objectContaining({ code: 'store_unavailable' })]);
+    await kernel.close();
+  });
 });

@@ -175,7 +175,7 @@ export class Worker {
         clearInterval(timer);
         this.running.delete(claim.jobId);
         if (outcome.status !== 'lease_lost' && !(outcome.status === 'completed' && outcome.acked)) {
-          if (outcome.status === 'handed_back') await this.host.queue.release(claim).catch((e: unknown) => this.host.onError(e));
+          if (outcome.status === 'handed_back') await this.host.queue.release({ ...claim, delayMs: outcome.retryInMs }).catch((e: unknown) => this.host.onError(e));
           else await this.host.queue.ack(claim).catch((e: unknown) => this.host.onError(e));
         }
         this.nudge();
