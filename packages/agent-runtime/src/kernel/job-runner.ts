@@ -160,7 +160,7 @@ async function runLoop(
         : await deps.jobs.start({ ...ref, current, reason: `${mode === 'takeover' ? 'taken over' : 'started'} on ${deps.hostId}`, lease, events: carried });
   } catch (error) {
     if (announce.length > 0) await deps.events.publishMany(announce).catch(deps.onError);
-    if (lease && BatonError.isInstance(error) && error.retryable && error.code !== 'concurrent_modification') {
+    if (lease && transient(error)) {
       // The store failed a moment (no other writer won): a worker hands the job back to the queue, to run later.
       deps.onError(error);
       return { status: 'handed_back', job: undefined, error: asBatonError(error), retryInMs: HAND_BACK_RETRY_MS };
@@ -299,13 +299,16 @@ async function runLoop(
       return { status: 'lease_lost', job: undefined, error };
     }
     deps.onError(error);
-    // The run could not go on outside its steps (its journal unreadable: a corrupt record, a
-    // store failing): the job is recorded failed with the error rather than left running with no
-    // run behind it. Where that write fails too, a worker's lease lapses and another takes it over.
+    // The run could not go on outside its steps (its journal unreadable, a store failing): the
+    // job is not left running with no run behind it. A worker hands back a job whose store failed
+    // for a moment (it runs again later, from its journal); otherwise the job is recorded failed
+    // with the error, and where even that write fails, a worker hands the job back too.
+    if (lease && transient(error)) return { status: 'handed_back', job: undefined, error: asBatonError(error), retryInMs: HAND_BACK_RETRY_MS };
     try {
       return await finishFailed(deps, events, job, error);
     } catch (failed) {
       if (!(BatonError.isInstance(failed) && failed.code === 'lease_lost')) deps.onError(failed);
+      if (lease) return { status: 'handed_back', job: undefined, error: asBatonError(error), retryInMs: HAND_BACK_RETRY_MS };
       return { status: 'failed', job: undefined, error: asBatonError(error) };
     }
   } finally {
@@ -390,6 +393,11 @@ async function withQueuedEvents(events: EventEmitterChain, transition: (carried:
     return transition(undefined);
   }
   return events.writeWith(() => [], (batch) => transition(batch.length > 0 ? batch : undefined));
+}
+
+/** A store failing for a moment (retryable), as opposed to another writer winning (a conflict). */
+function transient(error: unknown): boolean {
+  return BatonError.isInstance(error) && error.retryable && error.code !== 'concurrent_modification';
 }
 
 /** How long a job handed back after a store failure waits before the queue offers it again (a failure loop would reach `maxClaims` at once). */

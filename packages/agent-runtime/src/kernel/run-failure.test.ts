@@ -19,11 +19,15 @@ class UnavailableError extends BatonError {
   }
 }
 
-/** A journal store whose reads fail once `failing` is set. */
+/** A journal store whose next `failing` reads fail. */
 class FailingReads extends InMemoryJournalStore {
-  failing = false;
+  failing = 0;
   override load(ref: JobRef): Promise<JournalLoad> {
-    return this.failing ? Promise.reject(new UnavailableError()) : super.load(ref);
+    if (this.failing > 0) {
+      this.failing--;
+      return Promise.reject(new UnavailableError());
+    }
+    return super.load(ref);
   }
 }
 
@@ -43,11 +47,12 @@ class FailingWrite extends InMemoryJobStore {
   }
 }
 
-// A run that cannot go on before its first step (its journal unreadable) records the job failed
-// with the error, instead of leaving it running with no run behind it.
+// A run that cannot go on before its first step (its journal unreadable) does not leave the job
+// running with no run behind it: in place it records the job failed with the error; a worker
+// hands the job back, and it runs again a moment later.
 describe('a run failing outside its steps', () => {
   for (const onWorker of [false, true]) {
-    it(`fails the job with the error when its journal cannot be read on resume${onWorker ? ' (on a worker)' : ''}`, async () => {
+    it(onWorker ? 'on a worker, hands the job back when its journal cannot be read on resume: it resumes later' : 'fails the job with the error when its journal cannot be read on resume', async () => {
       const journal = new FailingReads();
       const stores = { ...memoryStores(), journal };
       const queue = onWorker ? new InMemoryJobQueue() : undefined;
@@ -62,13 +67,17 @@ describe('a run failing outside its steps', () => {
       if (onWorker) await kernel.startWorker({ concurrency: 1, pollMs: 5 });
       const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
       expect((await handle.settled()).status).toBe('waiting_for_action');
-      journal.failing = true;
+      journal.failing = 1;
       await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'bob' });
-      await expect(handle.result()).rejects.toMatchObject({ code: 'job_failed', errorCode: 'store_unavailable' });
-      expect(await kernel.getJob(handle.jobId, scope.scopeId)).toMatchObject({ status: 'failed', error: { code: 'store_unavailable' } });
+      if (onWorker) {
+        expect((await handle.result()).output).toBe('resolved');
+        expect(await queue!.get({ jobId: handle.jobId, scopeId: scope.scopeId })).toBeUndefined();
+      } else {
+        await expect(handle.result()).rejects.toMatchObject({ code: 'job_failed', errorCode: 'store_unavailable' });
+        expect(await kernel.getJob(handle.jobId, scope.scopeId)).toMatchObject({ status: 'failed', error: { code: 'store_unavailable' } });
+      }
       expect(planned).toBe(1);
       expect(errors).toEqual([expect.objectContaining({ code: 'store_unavailable' })]);
-      if (queue) expect(await queue.get({ jobId: handle.jobId, scopeId: scope.scopeId })).toBeUndefined();
       await kernel.close();
     });
   }
