@@ -31,9 +31,15 @@ class FailingReads extends InMemoryJournalStore {
   }
 }
 
-/** A job store whose next write to a job with status `failOn` fails, once. */
+/** A job store whose next write to a job with status `failOn` fails, once; and its next read of `failGet`. */
 class FailingWrite extends InMemoryJobStore {
   failOn: JobRecord['status'] | undefined;
+  failGet: string | undefined;
+  override get(ref: JobRef): Promise<JobRecord | undefined> {
+    if (ref.jobId !== this.failGet) return super.get(ref);
+    this.failGet = undefined;
+    return Promise.reject(new UnavailableError());
+  }
   override update(job: JobRecord): Promise<JobRecord> {
     return this.#fail(job) ?? super.update(job);
   }
@@ -109,5 +115,27 @@ describe('a worker failing to start or resume a claimed job', () => {
     expect(errors).toHaveLength(2);
     expect(errors).toEqual([expect.objectContaining({ code: 'store_unavailable' }), expect.objectContaining({ code: 'store_unavailable' })]);
     await kernel.close();
+  });
+});
+
+describe('a worker failing to read a claimed job', () => {
+  it('offers it again shortly and still starts the other jobs it claimed with it', async () => {
+    const jobs = new FailingWrite();
+    const stores = { ...memoryStores(), jobs };
+    const queue = new InMemoryJobQueue();
+    const finished: string[] = [];
+    const wf: Workflow = async (ctx) => ctx.step('work', () => void finished.push(ctx.jobId));
+    const client = RuntimeKernel.create({ stores, queue, workflows: { wf }, hostId: 'client' });
+    const a = await client.execute({ ...scope, workflow: 'wf', input: 'a' });
+    const b = await client.execute({ ...scope, workflow: 'wf', input: 'b' });
+    jobs.failGet = a.jobId;
+    const errors: unknown[] = [];
+    const worker = RuntimeKernel.create({ stores, queue, workflows: { wf }, hostId: 'worker', onError: (e) => errors.push(e) });
+    await worker.startWorker({ concurrency: 2, pollMs: 5 });
+    await Promise.all([a.result(), b.result()]);
+    // b, claimed with a, ran at once; a after its retry delay.
+    expect(finished).toEqual([b.jobId, a.jobId]);
+    expect(errors).toEqual([expect.objectContaining({ code: 'store_unavailable' })]);
+    await worker.close();
   });
 });

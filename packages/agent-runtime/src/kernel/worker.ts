@@ -8,6 +8,8 @@ import { StopSignal } from './run-control.js';
 
 /** How long a job queued behind its session's running job waits before it is tried again. */
 const SESSION_RETRY_MS = 100;
+/** How long a claimed job that could not be started waits before the queue offers it again. */
+const LAUNCH_RETRY_MS = 1000;
 
 export interface WorkerOptions {
   /** Jobs this worker runs at once (default 4). */
@@ -111,7 +113,14 @@ export class Worker {
           for (const dead of result.deadLettered) await this.host.markDeadLettered(dead.jobId, dead.scopeId, dead.reason, dead.claims).catch((e: unknown) => this.host.onError(e));
           for (const claim of result.jobs) {
             claimed++;
-            await this.launch(claim);
+            try {
+              await this.launch(claim);
+            } catch (error) {
+              // Not started (its record unreadable, a store failing): offered again shortly, and the
+              // batch's other jobs still start. One that can never start reaches maxClaims and is dead-lettered.
+              this.host.onError(error);
+              await this.host.queue.release({ ...claim, delayMs: LAUNCH_RETRY_MS }).catch((e: unknown) => this.host.onError(e));
+            }
           }
         } catch (error) {
           this.host.onError(error);
