@@ -60,6 +60,11 @@ export class PgSqlClient implements SqlClient {
       this.ownsPool = true;
     }
     this.pool.on('release', this.onRelease);
+    // A new connection is handed out a moment before its taker listens for its errors: a server
+    // that drops it then (its FATAL read with the message saying it is ready) would raise an
+    // 'error' with no listener, which crashes the process. The failure still reaches the
+    // statement that uses the connection ('not queryable'), which destroys it.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   async query<Row = Record<string, unknown>>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<SqlResult<Row>> {
