@@ -69,6 +69,9 @@ interface Candidate {
  * see room for the same scope. Every lease operation is one UPDATE conditioned on the lease
  * (job, epoch, worker, unexpired); anything else → `LeaseLostError`.
  */
+/** The enqueue's wake-up notification on channel `$7` with payload `$8`, none when `$7` is null. */
+const NOTIFY_7_8 = 'CASE WHEN $7::text IS NOT NULL THEN pg_notify($7::text, $8::text) END';
+
 export class PostgresJobQueue extends JobQueue {
   private readonly ctx: StoreContext;
   private readonly sql: QueueSql;
@@ -87,7 +90,7 @@ export class PostgresJobQueue extends JobQueue {
     if (!Number.isInteger(this.maxClaims) || this.maxClaims < 1) throw new InvalidArgumentError('maxClaims', 'must be a positive integer');
     this.now = options.now ?? Date.now;
     registerOutboxStore(this, this.ctx.database);
-    const plain = `${this.sql.enqueue} RETURNING pg_notify($7, $8) AS notified`;
+    const plain = `${this.sql.enqueue} RETURNING ${NOTIFY_7_8} AS notified`;
     const events = eventBatchSql(this.ctx.tables, 9, 'q');
     this.enqueueSignalSql = { plain, withEvents: `WITH q AS (${plain}), ${events.ctes} ${events.select}` };
   }
@@ -120,8 +123,7 @@ export class PostgresJobQueue extends JobQueue {
     outbox?: EventOutbox | undefined,
   ): Promise<void> {
     const params = this.enqueueParams(options);
-    const notification = wake.channels instanceof PostgresSignalChannel ? wake.channels.notification(wake.channel, wake.signal) : undefined;
-    if (notification === undefined || !sameDatabase(notification.database, this.ctx.database)) return super.enqueueAndSignal(options, wake, outbox);
+    const notify = this.notifyParams(wake);
     const write = this.enqueueSignalSql.plain;
     const writer = outboxWriterFor(this, outbox);
     const prepared = writer?.prepare(outbox!.events);
@@ -131,11 +133,28 @@ export class PostgresJobQueue extends JobQueue {
     } else if (writer !== undefined && prepared !== undefined) {
       const text = this.enqueueSignalSql.withEvents;
       // The enqueue always writes its row (insert or update), so the events are always stored.
-      await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...params, notification.channel, notification.payload], (error) => mapValueError(error, 'event'));
+      await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...params, ...notify.params], (error) => mapValueError(error, 'event'));
+      await this.publishApart(wake, notify.apart);
       return;
     }
     const db = await this.ctx.sql();
-    await db.query(write, [...params, notification.channel, notification.payload], { prepare: true });
+    await db.query(write, [...params, ...notify.params], { prepare: true });
+    await this.publishApart(wake, notify.apart);
+  }
+
+  /**
+   * The `pg_notify` parameters of a wake-up whose channel is a `PostgresSignalChannel` on this
+   * database; nulls (no notification) for any other channel, which is published after the write (`apart`).
+   */
+  private notifyParams(wake: { channels: SignalChannel; channel: string; signal: Signal }): { params: [string | null, string | null]; apart: boolean } {
+    const notification = wake.channels instanceof PostgresSignalChannel ? wake.channels.notification(wake.channel, wake.signal) : undefined;
+    if (notification === undefined || !sameDatabase(notification.database, this.ctx.database)) return { params: [null, null], apart: true };
+    return { params: [notification.channel, notification.payload], apart: false };
+  }
+
+  /** Publishes a wake-up the write could not send (its channel elsewhere: Redis, memory); a failure goes to `onSignalError`. */
+  private async publishApart(wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined }, apart: boolean): Promise<void> {
+    if (apart) await wake.channels.publish(wake.channel, wake.signal).catch((error: unknown) => wake.onSignalError?.(error));
   }
 
   /**
@@ -160,41 +179,45 @@ export class PostgresJobQueue extends JobQueue {
    * Internal to this package: another store's `prior` write (CTEs), then, only when `prior.gate`
    * returned a row, the enqueue with the outbox's events and the wake-up notification, in one
    * statement (`PostgresActionStore.compareAndSetWithEnqueue`: an answer with its job's return to
-   * the queue). Whether the gate passed; `undefined`, having written nothing, when the signals or
-   * the bus are not on this database (the caller writes the ordinary way).
+   * the queue). A wake-up on a channel elsewhere (Redis, memory) is published once the statement
+   * wrote. Whether the gate passed; `undefined`, having written nothing, when the outbox's bus is
+   * not on this database (the caller writes the ordinary way).
    */
   async enqueueAfterWrite(
     options: EnqueueOptions,
-    wake: { channels: SignalChannel; channel: string; signal: Signal },
+    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
     outbox: EventOutbox | undefined,
     prior: PriorWrite,
   ): Promise<boolean | undefined> {
     const params = this.enqueueParams(options);
-    const notification = wake.channels instanceof PostgresSignalChannel ? wake.channels.notification(wake.channel, wake.signal) : undefined;
-    if (notification === undefined || !sameDatabase(notification.database, this.ctx.database)) return undefined;
+    const notify = this.notifyParams(wake);
     const writer = outboxWriterFor(this, outbox);
     const prepared = writer?.prepare(outbox!.events);
     const hasEvents = outbox !== undefined && outbox.events.length > 0;
     if (hasEvents && (writer === undefined || prepared === undefined)) return undefined;
-    const all = [...params, notification.channel, notification.payload];
+    const all = [...params, ...notify.params];
     const key = prior.key === undefined ? undefined : `enqueue|${prior.key}|${prior.params.length}`;
-    const priorAndEnqueue = () => `${prior.ctes(all.length + 1)}, q AS (${this.sql.enqueueAfter(prior.gate)} RETURNING pg_notify($7, $8) AS notified)`;
+    const priorAndEnqueue = () => `${prior.ctes(all.length + 1)}, q AS (${this.sql.enqueueAfter(prior.gate)} RETURNING ${NOTIFY_7_8} AS notified)`;
     const mapError = (error: unknown) => prior.mapError?.(error) ?? mapValueError(error, prior.argument);
+    let written: boolean;
     if (writer !== undefined && prepared !== undefined) {
       const text = this.texts.get(key && `${key}|e`, () => {
         const events = eventBatchSql(this.ctx.tables, all.length + prior.params.length + 1, 'q');
         return `WITH ${priorAndEnqueue()}, ${events.ctes} ${events.select}`;
       });
-      return (await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...all, ...prior.params], mapError)) !== undefined;
+      written = (await runWithEvents(() => this.ctx.sql(), writer, prepared, text, [...all, ...prior.params], mapError)) !== undefined;
+    } else {
+      const db = await this.ctx.sql();
+      try {
+        const text = this.texts.get(key, () => `WITH ${priorAndEnqueue()} SELECT count(*)::int AS n FROM q`);
+        const { rows } = await db.query<{ n: number }>(text, [...all, ...prior.params], { prepare: true });
+        written = Number(rows[0]?.n ?? 0) > 0;
+      } catch (error) {
+        throw mapError(error);
+      }
     }
-    const db = await this.ctx.sql();
-    try {
-      const text = this.texts.get(key, () => `WITH ${priorAndEnqueue()} SELECT count(*)::int AS n FROM q`);
-      const { rows } = await db.query<{ n: number }>(text, [...all, ...prior.params], { prepare: true });
-      return Number(rows[0]?.n ?? 0) > 0;
-    } catch (error) {
-      throw mapError(error);
-    }
+    if (written) await this.publishApart(wake, notify.apart);
+    return written;
   }
 
   private enqueueParams(options: EnqueueOptions): unknown[] {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ActionRecord, ClaimedJob, JobRecord, RuntimeEventInput } from '@baton/agent-runtime';
+import { InMemorySignalChannel, type ActionRecord, type ClaimedJob, type JobRecord, type RuntimeEventInput } from '@baton/agent-runtime';
 import { makeTestJobRecord, sampleActionRecord } from '@baton/agent-runtime/testing';
 import { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
@@ -167,6 +167,32 @@ export function describeResumeWrites(backend: TestBackend): void {
       expect(apart.action).toMatchObject({ ok: true });
       expect(apart.action.ok && apart.action.signalled).toBe(false);
       await stop();
+    });
+
+    it("with the workers' wake-ups on another channel (Redis, memory), a submitted job and an answer's enqueue are still one statement each, the wake-up published once it wrote", async () => {
+      const elsewhere = new InMemorySignalChannel();
+      const woken: string[] = [];
+      await elsewhere.subscribe('jobs.enqueued', (signal) => void woken.push(signal.subjectId));
+      const wakeFor = (jobId: string) => ({ channels: elsewhere, channel: 'jobs.enqueued', signal: { schemaVersion: 1 as const, kind: 'job.enqueued' as const, scopeId, subjectId: jobId, at: Date.now() } });
+      const job = makeTestJobRecord({ scopeId, status: 'queued' });
+      const submitted = await client.during(async () => {
+        expect(await queue.enqueueNewJob({ store: jobs, job, outbox: { bus, events: [{ type: 'job.created', jobId: job.id, scopeId, data: { status: 'queued', priority: job.priority, principalId: job.principalId } }] as RuntimeEventInput[] } }, wakeFor(job.id))).toEqual({ job, created: true });
+      });
+      expect(submitted).toHaveLength(1);
+      expect(await queue.get({ scopeId, jobId: job.id })).toMatchObject({ state: 'ready' });
+      await expect.poll(() => woken).toEqual([job.id]);
+
+      const { job: waiting, action, answer } = await paused();
+      const enqueue = { queue, options: { jobId: waiting.id, scopeId, priority: waiting.priority }, wake: wakeFor(waiting.id), outbox: { bus, events: [{ type: 'action.resolved', jobId: waiting.id, scopeId, data: { actionId: action.id, actionType: 'approval', outcome: 'resolved' } }] as RuntimeEventInput[] } };
+      // A lost race writes nothing and wakes nobody.
+      expect(await actions.compareAndSetWithEnqueue({ ...answer, expectedVersion: 2 }, enqueue)).toMatchObject({ ok: false });
+      const answered = await client.during(async () => {
+        expect(await actions.compareAndSetWithEnqueue(answer, enqueue)).toMatchObject({ ok: true, record: { status: 'resolved', version: 2 } });
+      });
+      expect(answered).toHaveLength(1);
+      expect(await queue.get({ scopeId, jobId: waiting.id })).toMatchObject({ state: 'ready' });
+      expect((await bus.replay({ scopeId, jobId: waiting.id })).map((e) => e.type)).toEqual(['action.resolved']);
+      await expect.poll(() => woken).toEqual([job.id, waiting.id]);
     });
 
     it('a job submitted to the workers is one statement: created, enqueued, job.created and the wake-up; its idempotency key again enqueues nothing; a taken id fails and enqueues nothing', async () => {
