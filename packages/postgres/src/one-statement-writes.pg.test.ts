@@ -72,9 +72,16 @@ describe.skipIf(!available)('one-statement writes: across processes', () => {
     await bus.setup();
     const payloads: Array<{ q: number; n: number; j: string; r?: unknown[] }> = [];
     const raw = client();
-    const unlisten = await raw.listen(physicalChannel(schema, 'baton:events'), (payload) => void payloads.push(JSON.parse(payload) as never));
+    const channel = physicalChannel(schema, 'baton:events');
+    const unlisten = await raw.listen(channel, (payload) => void payloads.push(JSON.parse(payload) as never));
     const delta = (jobId: string, text: string): RuntimeEventInput => ({ type: 'model.delta', scopeId: 'scope', jobId, data: { model: 'm', textDelta: text } }) as RuntimeEventInput;
     const step = { scopeId: 'scope', jobId: 'batch', kind: 'custom' as const, name: 's', status: 'completed' as const, startedAt: 1, durationMs: 1 };
+    // While no bus is registered as listening, publishers send no notification at all.
+    await bus.publish(delta('unheard', 'x'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(payloads).toEqual([]);
+    // A listener registered as a bus does (a bus registers itself once it listens).
+    await raw.query(`INSERT INTO "${schema}".bus_listeners (channel, listener_id, expires_at) VALUES ($1, 'raw', now() + interval '1 hour')`, [channel]);
     const until = Date.now() + 5_000;
     await journal.appendWithEvents(step, { expectedSeq: 0 }, { bus, events: [delta('batch', 'a'), delta('batch', 'b'), delta('batch', 'c')] });
     const big = await journal.appendWithEvents(step, { expectedSeq: 1 }, { bus, events: [delta('batch', 'd'), delta('batch', 'z'.repeat(9_000))] });

@@ -57,12 +57,12 @@ describe.skipIf(!available)('Postgres: migrations', () => {
   it('applies each migration once when several processes migrate at once', async () => {
     const s = schema();
     const results = await Promise.all([client(), client(), client()].map((c) => new BatonDatabase({ client: c, schema: s }).migrate()));
-    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1]]);
-    expect(results.every((r) => r.version === 1)).toBe(true);
+    expect(results.map((r) => r.applied).sort()).toEqual([[], [], [1, 2]]);
+    expect(results.every((r) => r.version === 2)).toBe(true);
     const again = new BatonDatabase({ client: client(), schema: s });
-    expect(await again.migrate()).toEqual({ applied: [], version: 1 });
+    expect(await again.migrate()).toEqual({ applied: [], version: 2 });
     const { rows } = await again.client.query<{ n: number }>('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [s]);
-    expect(rows[0]?.n).toBe(14);
+    expect(rows[0]?.n).toBe(15);
   });
 
   it('refuses a database migrated by a newer version of the package', async () => {
@@ -91,7 +91,7 @@ describe.skipIf(!available)('Postgres: migrations', () => {
     const error = await store.get({ scopeId: 'scope', jobId: 'j' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as Error).message).toMatch(/call migrate\(\)/);
-    expect((await store.migrate()).applied).toEqual([1]);
+    expect((await store.migrate()).applied).toEqual([1, 2]);
     expect(await store.get({ scopeId: 'scope', jobId: 'j' })).toBeUndefined();
   });
 
@@ -198,6 +198,24 @@ describe.skipIf(!available)('Postgres: across processes', () => {
     stop();
     await publisher.close();
     await subscriber.close();
+  });
+
+  it('a bus registers itself while it listens: publishers notify only then, and not after it closed', async () => {
+    const s = schema();
+    const publisher = new PostgresEventBus({ client: client(), schema: s });
+    await publisher.setup();
+    const registered = async () => (await publisher['ctx'].database.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${s}".bus_listeners WHERE expires_at > now()`)).rows[0]?.n;
+    expect(await registered()).toBe(0);
+    const subscriber = new PostgresEventBus({ client: client(), schema: s });
+    const got: RuntimeEvent[] = [];
+    const stop = subscriber.subscribe((e) => void got.push(e), { scopeId: 'scope' });
+    await eventually(async () => (await registered()) === 1);
+    const sent = await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'hi' } });
+    await eventually(() => got.some((e) => e.id === sent.id));
+    stop();
+    await subscriber.close();
+    expect(await registered()).toBe(0);
+    await publisher.close();
   });
 
   it("leaves unread the events of jobs no subscriber of the process follows (a large one is not read back)", async () => {

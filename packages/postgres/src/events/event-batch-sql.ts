@@ -8,7 +8,8 @@ export const EVENT_BATCH_PARAMS = 6;
  * SQL that stores a batch of one job's events, as CTEs to put in a statement's `WITH` and the
  * statement's final SELECT. Parameters, from `$first`: scope id, job id, how many events, the
  * events as a JSON array (records with any seq; the stored one gets its own), the notification
- * channel (null: none), and the publishing bus's origin.
+ * channel (null: none; no notification either while no bus listens on it: `listenedOn`), and
+ * the publishing bus's origin.
  *
  * `s` reserves the seqs (`last_seq + n` on the job's `event_seqs` row, whose lock orders
  * concurrent publishers), `e` inserts the rows; the SELECT returns one row per event in seq order
@@ -37,7 +38,12 @@ export function eventBatchSql(t: Tables, first: number, gate?: string): { ctes: 
   // One notification for the batch, sent from the first event's row only; the records ride along when they fit.
   const notice = `(SELECT CASE WHEN octet_length(b.full) <= ${MAX_NOTIFY_PAYLOAD_BYTES} THEN b.full ELSE json_build_object(${head})::text END
       FROM (SELECT json_build_object(${head}, 'r', json_agg(e2.record ORDER BY e2.seq))::text AS full FROM e AS e2) AS b)`;
-  const select = `SELECT e.seq::text AS seq, CASE WHEN ${p(4)}::text IS NOT NULL AND e.seq = s.base + 1 THEN pg_notify(${p(4)}::text, ${notice}) END AS notified
+  const select = `SELECT e.seq::text AS seq, CASE WHEN ${p(4)}::text IS NOT NULL AND e.seq = s.base + 1 AND ${listenedOn(t, `${p(4)}::text`)} THEN pg_notify(${p(4)}::text, ${notice}) END AS notified
       FROM e, s ORDER BY e.seq`;
   return { ctes, select };
+}
+
+/** SQL: whether a bus of any process is registered as listening on `channel` (an SQL text expression). */
+export function listenedOn(t: Tables, channel: string): string {
+  return `EXISTS (SELECT 1 FROM ${t.busListeners} AS bl WHERE bl.channel = ${channel} AND bl.expires_at > now())`;
 }

@@ -21,7 +21,7 @@ import { checkJsonObject } from '../sql/json-check.js';
 import { msToTs } from '../sql/tables.js';
 import { jsonParam, mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
-import { EVENT_BATCH_PARAMS, eventBatchSql } from './event-batch-sql.js';
+import { EVENT_BATCH_PARAMS, eventBatchSql, listenedOn } from './event-batch-sql.js';
 import { registerOutboxWriter, writesEventsOn, type PreparedEvents } from './event-outbox.js';
 import { LocalSubscribers } from './local-subscribers.js';
 
@@ -44,6 +44,8 @@ export interface PostgresEventBusOptions extends PostgresConnectionOptions {
 
 const TYPES: ReadonlySet<string> = new Set(RUNTIME_EVENT_TYPES);
 const BUS_CHANNEL = 'baton:events';
+/** How long a listening bus's registration lasts unless renewed (every third of it). */
+const LISTENER_TTL_MS = 60_000;
 
 /**
  * A notification of stored events: origin bus, scope, job, the first seq `q` and how many `n`
@@ -89,6 +91,9 @@ export class PostgresEventBus extends EventBus {
   private readonly insertSql: string;
   private readonly insertManySql: string;
   private readonly replaySql: string;
+  /** Registers (or renews) this bus as listening, for `LISTENER_TTL_MS`; and unregisters it. */
+  private readonly registerSql: string;
+  private readonly unregisterSql: string;
 
   constructor(options: PostgresEventBusOptions) {
     super();
@@ -105,9 +110,13 @@ export class PostgresEventBus extends EventBus {
     const t = this.ctx.tables;
     const head = `'o', $9::text, 's', $1::text, 'j', $2::text, 'q', e.seq, 'n', 1`;
     const notify = this.crossProcess
-      ? `, pg_notify($8, (SELECT CASE WHEN octet_length(b.full) <= ${MAX_NOTIFY_PAYLOAD_BYTES} THEN b.full ELSE json_build_object(${head})::text END
-          FROM (SELECT json_build_object(${head}, 'r', json_build_array(e.record))::text AS full) AS b)) AS notified`
+      ? `, CASE WHEN ${listenedOn(t, '$8::text')} THEN pg_notify($8, (SELECT CASE WHEN octet_length(b.full) <= ${MAX_NOTIFY_PAYLOAD_BYTES} THEN b.full ELSE json_build_object(${head})::text END
+          FROM (SELECT json_build_object(${head}, 'r', json_build_array(e.record))::text AS full) AS b)) END AS notified`
       : '';
+    this.registerSql = `WITH gone AS (DELETE FROM ${t.busListeners} WHERE channel = $1 AND expires_at < now())
+      INSERT INTO ${t.busListeners} AS l (channel, listener_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::int8 / 1000.0))
+      ON CONFLICT (channel, listener_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`;
+    this.unregisterSql = `DELETE FROM ${t.busListeners} WHERE channel = $1 AND listener_id = $2`;
     this.insertSql = `WITH s AS (
         INSERT INTO ${t.eventSeqs} AS q (scope_id, job_id, last_seq) VALUES ($1, $2, 1)
         ON CONFLICT (scope_id, job_id) DO UPDATE SET last_seq = q.last_seq + 1
@@ -285,7 +294,42 @@ export class PostgresEventBus extends EventBus {
     return params;
   }
 
+  /**
+   * Listens on the bus channel, then registers this bus as listening (renewed every third of
+   * `LISTENER_TTL_MS` while it listens): publishers send notifications only while a bus is
+   * registered. Registered after the LISTEN holds, so a publisher that sees the registration
+   * notifies a listener already listening; what was published before is read by `replay`, as
+   * for any subscriber that comes late. The returned function stops both.
+   */
   private async listen(): Promise<(() => Promise<void>) | undefined> {
+    const unlisten = await this.listenOnChannel();
+    if (unlisten === undefined) return undefined;
+    const register = async () => {
+      const sql = await this.ctx.sql();
+      await sql.query(this.registerSql, [this.channel, this.origin, LISTENER_TTL_MS], { prepare: true });
+    };
+    try {
+      await register();
+    } catch (error) {
+      await unlisten().catch(() => {});
+      throw error;
+    }
+    // A renewal that fails (the database away for a moment) is tried again at the next one, before the registration lapses.
+    const timer = setInterval(() => void register().catch(() => {}), Math.floor(LISTENER_TTL_MS / 3));
+    timer.unref?.();
+    return async () => {
+      clearInterval(timer);
+      try {
+        const sql = await this.ctx.sql();
+        await sql.query(this.unregisterSql, [this.channel, this.origin]);
+      } catch {
+        // It lapses by itself.
+      }
+      await unlisten();
+    };
+  }
+
+  private async listenOnChannel(): Promise<(() => Promise<void>) | undefined> {
     const client = this.ctx.database.client;
     if (!client.listen) return undefined;
     return client.listen(this.channel, (payload) => {

@@ -184,7 +184,25 @@ const initial: Migration = {
   ],
 };
 
+/**
+ * The buses listening for other processes' events (LISTEN on the schema's bus channel), each until
+ * `expires_at` unless it renews: a publisher sends a notification only while one is registered,
+ * so a database whose events nobody follows from another process carries no notifications.
+ */
+const busListeners: Migration = {
+  version: 2,
+  name: 'bus listeners',
+  statements: (t) => [
+    `CREATE TABLE ${t.busListeners} (
+      channel text NOT NULL,
+      listener_id text NOT NULL,
+      expires_at timestamptz NOT NULL,
+      PRIMARY KEY (channel, listener_id)
+    )`,
+  ],
+};
+
 /** Every migration, in version order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, busListeners];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -12,6 +12,8 @@ export interface Tables {
   readonly deferredEvents: string;
   readonly eventSeqs: string;
   readonly events: string;
+  /** Buses listening for other processes' events: publishers notify only while one is registered. */
+  readonly busListeners: string;
   readonly actions: string;
   readonly ledgerEvents: string;
   readonly ledgerReservations: string;
@@ -33,6 +35,7 @@ export function tablesOf(schema: string): Tables {
     deferredEvents: t('deferred_events'),
     eventSeqs: t('event_seqs'),
     events: t('events'),
+    busListeners: t('bus_listeners'),
     actions: t('actions'),
     ledgerEvents: t('ledger_events'),
     ledgerReservations: t('ledger_reservations'),
