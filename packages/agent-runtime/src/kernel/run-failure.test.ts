@@ -9,6 +9,8 @@ import type { JobRef } from '../jobs/job-record.js';
 import { RuntimeKernel } from './runtime-kernel.js';
 import { memoryStores } from './kernel.test.helpers.js';
 import type { Workflow } from './job-runner.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { RuntimeStores } from './runtime-kernel.js';
 
 const scope = { scopeId: 'tenant-a', principalId: 'alice' };
 
@@ -53,6 +55,17 @@ class FailingWrite extends InMemoryJobStore {
   }
 }
 
+/** A kernel running `approve` (a step, then a wait for an approval) on `stores`, and what it saw. */
+function approvals(stores: RuntimeStores, queue?: JobQueue) {
+  const seen = { planned: 0, token: '', errors: [] as unknown[] };
+  const approve: Workflow = async (ctx) => {
+    await ctx.step('plan', () => ++seen.planned);
+    return (await ctx.waitForAction({ type: 'approval', title: 'Ship?' })).status;
+  };
+  const kernel = RuntimeKernel.create({ stores, queue, workflows: { approve }, onActionRequired: (info) => (seen.token = info.resumeToken), onError: (e) => seen.errors.push(e) });
+  return { kernel, seen };
+}
+
 // A run that cannot go on before its first step (its journal unreadable) does not leave the job
 // running with no run behind it: in place it records the job failed with the error; a worker
 // hands the job back, and it runs again a moment later.
@@ -62,19 +75,12 @@ describe('a run failing outside its steps', () => {
       const journal = new FailingReads();
       const stores = { ...memoryStores(), journal };
       const queue = onWorker ? new InMemoryJobQueue() : undefined;
-      let planned = 0;
-      const approve: Workflow = async (ctx) => {
-        await ctx.step('plan', () => ++planned);
-        return (await ctx.waitForAction({ type: 'approval', title: 'Ship?' })).status;
-      };
-      let token = '';
-      const errors: unknown[] = [];
-      const kernel = RuntimeKernel.create({ stores, queue, workflows: { approve }, onActionRequired: (info) => (token = info.resumeToken), onError: (e) => errors.push(e) });
+      const { kernel, seen } = approvals(stores, queue);
       if (onWorker) await kernel.startWorker({ concurrency: 1, pollMs: 5 });
       const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
       expect((await handle.settled()).status).toBe('waiting_for_action');
       journal.failing = 1;
-      await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'bob' });
+      await kernel.resume(seen.token, { approved: true }, { scopeId: scope.scopeId, principalId: 'bob' });
       if (onWorker) {
         expect((await handle.result()).output).toBe('resolved');
         expect(await queue!.get({ jobId: handle.jobId, scopeId: scope.scopeId })).toBeUndefined();
@@ -82,8 +88,8 @@ describe('a run failing outside its steps', () => {
         await expect(handle.result()).rejects.toMatchObject({ code: 'job_failed', errorCode: 'store_unavailable' });
         expect(await kernel.getJob(handle.jobId, scope.scopeId)).toMatchObject({ status: 'failed', error: { code: 'store_unavailable' } });
       }
-      expect(planned).toBe(1);
-      expect(errors).toEqual([expect.objectContaining({ code: 'store_unavailable' })]);
+      expect(seen.planned).toBe(1);
+      expect(seen.errors).toEqual([expect.objectContaining({ code: 'store_unavailable' })]);
       await kernel.close();
     });
   }
@@ -96,24 +102,17 @@ describe('a worker failing to start or resume a claimed job', () => {
     const jobs = new FailingWrite();
     const stores = { ...memoryStores(), jobs };
     const queue = new InMemoryJobQueue();
-    let planned = 0;
-    const approve: Workflow = async (ctx) => {
-      await ctx.step('plan', () => ++planned);
-      return (await ctx.waitForAction({ type: 'approval', title: 'Ship?' })).status;
-    };
-    let token = '';
-    const errors: unknown[] = [];
-    const kernel = RuntimeKernel.create({ stores, queue, workflows: { approve }, onActionRequired: (info) => (token = info.resumeToken), onError: (e) => errors.push(e) });
+    const { kernel, seen } = approvals(stores, queue);
     await kernel.startWorker({ concurrency: 1, pollMs: 5 });
     jobs.failOn = 'running'; // the start
     const handle = await kernel.execute({ ...scope, workflow: 'approve', input: null });
     await expect.poll(async () => (await kernel.getJob(handle.jobId, scope.scopeId))?.status, { timeout: 3000 }).toBe('waiting_for_action');
     jobs.failOn = 'running'; // the resume
-    await kernel.resume(token, { approved: true }, { scopeId: scope.scopeId, principalId: 'bob' });
+    await kernel.resume(seen.token, { approved: true }, { scopeId: scope.scopeId, principalId: 'bob' });
     expect((await handle.result()).output).toBe('resolved');
-    expect(planned).toBe(1);
-    expect(errors).toHaveLength(2);
-    expect(errors).toEqual([expect.objectContaining({ code: 'store_unavailable' }), expect.objectContaining({ code: 'store_unavailable' })]);
+    expect(seen.planned).toBe(1);
+    expect(seen.errors).toHaveLength(2);
+    expect(seen.errors).toEqual([expect.objectContaining({ code: 'store_unavailable' }), expect.objectContaining({ code: 'store_unavailable' })]);
     await kernel.close();
   });
 });
