@@ -114,7 +114,7 @@ export class PostgresEventBus extends EventBus {
           FROM (SELECT json_build_object(${head}, 'r', json_build_array(e.record))::text AS full) AS b)) END AS notified`
       : '';
     this.registerSql = `WITH gone AS (DELETE FROM ${t.busListeners} WHERE channel = $1 AND expires_at < now())
-      INSERT INTO ${t.busListeners} AS l (channel, listener_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::int8 / 1000.0))
+      INSERT INTO ${t.busListeners} (channel, listener_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::int8 / 1000.0))
       ON CONFLICT (channel, listener_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`;
     this.unregisterSql = `DELETE FROM ${t.busListeners} WHERE channel = $1 AND listener_id = $2`;
     this.insertSql = `WITH s AS (

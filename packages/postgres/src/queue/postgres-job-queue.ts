@@ -21,8 +21,7 @@ import {
   type QueueEntry,
   type RuntimeEvent,
   type EventOutbox,
-  type Signal,
-  type SignalChannel,
+  type EnqueueWithWakeUp,
   publishOutbox,
 } from '@baton/agent-runtime';
 import type { PostgresConnectionOptions } from '../database.js';
@@ -33,8 +32,8 @@ import { mapValueError, num, parseJsonText } from '../sql/values.js';
 import { StoreContext } from '../store-context.js';
 import { queueSql, type QueueSql } from './queue-sql.js';
 import { eventBatchSql } from '../events/event-batch-sql.js';
-import { outboxWriterFor, registerOutboxStore, runWithEvents, sameDatabase, storeOnDatabase } from '../events/event-outbox.js';
-import { PostgresSignalChannel } from '../stores/postgres-signal-channel.js';
+import { outboxWriterFor, registerOutboxStore, runWithEvents, storeOnDatabase } from '../events/event-outbox.js';
+import { notificationOn } from '../stores/postgres-signal-channel.js';
 import { lockedJobSql, PostgresJobStore, type PriorWrite } from '../stores/postgres-job-store.js';
 import { resumeReadsOf, type ResumeReadsRow } from '../stores/resume-reads.js';
 
@@ -60,6 +59,12 @@ interface Candidate {
   ord_text: string;
 }
 
+/** The workers' wake-up that goes with an enqueue. */
+type WakeUp = EnqueueWithWakeUp['wake'];
+
+/** The enqueue's wake-up notification on channel `$7` with payload `$8`, none when `$7` is null. */
+const NOTIFY_7_8 = 'CASE WHEN $7::text IS NOT NULL THEN pg_notify($7::text, $8::text) END';
+
 /**
  * `JobQueue` on Postgres or PGlite. A claim runs in one transaction: leases that ran out become
  * ready again, ready jobs are read in priority-then-age order with `FOR UPDATE SKIP LOCKED` (so
@@ -69,9 +74,6 @@ interface Candidate {
  * see room for the same scope. Every lease operation is one UPDATE conditioned on the lease
  * (job, epoch, worker, unexpired); anything else → `LeaseLostError`.
  */
-/** The enqueue's wake-up notification on channel `$7` with payload `$8`, none when `$7` is null. */
-const NOTIFY_7_8 = 'CASE WHEN $7::text IS NOT NULL THEN pg_notify($7::text, $8::text) END';
-
 export class PostgresJobQueue extends JobQueue {
   private readonly ctx: StoreContext;
   private readonly sql: QueueSql;
@@ -119,7 +121,7 @@ export class PostgresJobQueue extends JobQueue {
    */
   override async enqueueAndSignal(
     options: EnqueueOptions,
-    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
+    wake: WakeUp,
     outbox?: EventOutbox | undefined,
   ): Promise<void> {
     const params = this.enqueueParams(options);
@@ -146,14 +148,13 @@ export class PostgresJobQueue extends JobQueue {
    * The `pg_notify` parameters of a wake-up whose channel is a `PostgresSignalChannel` on this
    * database; nulls (no notification) for any other channel, which is published after the write (`apart`).
    */
-  private notifyParams(wake: { channels: SignalChannel; channel: string; signal: Signal }): { params: [string | null, string | null]; apart: boolean } {
-    const notification = wake.channels instanceof PostgresSignalChannel ? wake.channels.notification(wake.channel, wake.signal) : undefined;
-    if (notification === undefined || !sameDatabase(notification.database, this.ctx.database)) return { params: [null, null], apart: true };
-    return { params: [notification.channel, notification.payload], apart: false };
+  private notifyParams(wake: WakeUp): { params: [string | null, string | null]; apart: boolean } {
+    const notification = notificationOn(this.ctx.database, wake);
+    return notification === undefined ? { params: [null, null], apart: true } : { params: [notification.channel, notification.payload], apart: false };
   }
 
   /** Publishes a wake-up the write could not send (its channel elsewhere: Redis, memory); a failure goes to `onSignalError`. */
-  private async publishApart(wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined }, apart: boolean): Promise<void> {
+  private async publishApart(wake: WakeUp, apart: boolean): Promise<void> {
     if (apart) await wake.channels.publish(wake.channel, wake.signal).catch((error: unknown) => wake.onSignalError?.(error));
   }
 
@@ -164,7 +165,7 @@ export class PostgresJobQueue extends JobQueue {
    */
   override async enqueueNewJob(
     create: { store: JobStore; job: JobRecord; outbox?: EventOutbox | undefined },
-    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
+    wake: WakeUp,
   ): Promise<CreateJobResult> {
     const { store } = create;
     if (!this.sharesDatabaseWith(store)) return super.enqueueNewJob(create, wake);
@@ -185,7 +186,7 @@ export class PostgresJobQueue extends JobQueue {
    */
   async enqueueAfterWrite(
     options: EnqueueOptions,
-    wake: { channels: SignalChannel; channel: string; signal: Signal; onSignalError?: ((error: unknown) => void) | undefined },
+    wake: WakeUp,
     outbox: EventOutbox | undefined,
     prior: PriorWrite,
   ): Promise<boolean | undefined> {

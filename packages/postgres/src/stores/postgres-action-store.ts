@@ -7,10 +7,10 @@ import { msToTs, type Tables } from '../sql/tables.js';
 import { jsonParam, limitOf, mapValueError, parseJsonText } from '../sql/values.js';
 import { validateInput } from '../sql/validate-input.js';
 import { StoreContext } from '../store-context.js';
-import { registerStore, sameDatabase, storeOnDatabase } from '../events/event-outbox.js';
+import { registerStore, storeOnDatabase } from '../events/event-outbox.js';
 import { PostgresJobStore, type GatedWrite, type PriorWrite } from './postgres-job-store.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
-import { PostgresSignalChannel } from './postgres-signal-channel.js';
+import { notificationOn } from './postgres-signal-channel.js';
 import { PostgresJournalStore } from './postgres-journal-store.js';
 import { RESUME_READS_COLUMNS, resumeReadsJoin, resumeReadsOf, type ResumeReadsRow } from './resume-reads.js';
 
@@ -143,22 +143,10 @@ export class PostgresActionStore extends ActionStore {
     const jobs = update.store;
     if (!(jobs instanceof PostgresJobStore) || !this.sharesDatabaseWith(jobs)) return super.compareAndSetWithJobUpdate(answer, update);
     const { stored, expected } = prepareSet(answer);
-    const notify = this.notificationOf(update.signal);
+    const notify = notificationOn(this.ctx.database, update.signal);
     const written = await jobs.updateAfterWrite(update.job, update.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: true, notify }));
     if (written !== undefined) return { action: { ok: true, record: stored, signalled: notify !== undefined }, job: written };
     return super.compareAndSetWithJobUpdate(answer, update);
-  }
-
-  /** The `pg_notify` arguments of `signal` when its channel is a `PostgresSignalChannel` on this database (else it is published apart). */
-  private notificationOf(signal: WriteSignal | undefined): { channel: string; payload: string } | undefined {
-    if (signal === undefined || !(signal.channels instanceof PostgresSignalChannel)) return undefined;
-    let notification: ReturnType<PostgresSignalChannel['notification']>;
-    try {
-      notification = signal.channels.notification(signal.channel, signal.signal);
-    } catch {
-      return undefined; // published apart, where its error is reported as any signal's
-    }
-    return sameDatabase(notification.database, this.ctx.database) ? notification : undefined;
   }
 
   /**
@@ -174,7 +162,7 @@ export class PostgresActionStore extends ActionStore {
     const { queue } = enqueue;
     if (!(queue instanceof PostgresJobQueue) || !storeOnDatabase(queue, this.ctx.database)) return super.compareAndSetWithEnqueue(answer, enqueue);
     const { stored, expected } = prepareSet(answer);
-    const notify = this.notificationOf(enqueue.answered);
+    const notify = notificationOn(this.ctx.database, enqueue.answered);
     const written = await queue.enqueueAfterWrite(enqueue.options, enqueue.wake, enqueue.outbox, answerWrite(this.ctx.tables, stored, expected, { lockJob: false, notify }));
     if (written === undefined) return super.compareAndSetWithEnqueue(answer, enqueue);
     if (written) return { ok: true, record: stored, signalled: notify !== undefined };

@@ -3,6 +3,7 @@ import { parseSignal, SignalChannel, type Signal, type SignalHandler, type Unsub
 import type { BatonDatabase, PostgresConnectionOptions } from '../database.js';
 import { MAX_NOTIFY_PAYLOAD_BYTES, physicalChannel } from '../notifications/channel-names.js';
 import { StoreContext } from '../store-context.js';
+import { sameDatabase } from '../events/event-outbox.js';
 
 export interface PostgresSignalChannelOptions extends PostgresConnectionOptions {
   /** Called when a handler throws or rejects, or a received payload does not parse (default: ignored). */
@@ -91,4 +92,21 @@ export class PostgresSignalChannel extends SignalChannel {
 
 function checkChannel(channel: string): void {
   if (typeof channel !== 'string' || channel.length === 0) throw new InvalidArgumentError('channel', 'must be a non-empty string');
+}
+
+/**
+ * Internal to this package: the `pg_notify` arguments of a wake-up that a statement on `database`
+ * can send with its own write, when its channel is a `PostgresSignalChannel` there; `undefined`
+ * for another channel, another database, or a signal the channel refuses. The caller then
+ * publishes it apart, where an error is reported as for any signal.
+ */
+export function notificationOn(database: BatonDatabase, wake: { channels: SignalChannel; channel: string; signal: Signal } | undefined): { channel: string; payload: string } | undefined {
+  if (wake === undefined || !(wake.channels instanceof PostgresSignalChannel)) return undefined;
+  let notification: ReturnType<PostgresSignalChannel['notification']>;
+  try {
+    notification = wake.channels.notification(wake.channel, wake.signal);
+  } catch {
+    return undefined;
+  }
+  return sameDatabase(notification.database, database) ? notification : undefined;
 }
