@@ -400,8 +400,11 @@ function transient(error: unknown): boolean {
   return BatonError.isInstance(error) && error.retryable && error.code !== 'concurrent_modification';
 }
 
-/** How long a job handed back after a store failure waits before the queue offers it again (a failure loop would reach `maxClaims` at once). */
-const HAND_BACK_RETRY_MS = 1000;
+/**
+ * How long a job handed back after a store failure (or that a worker could not start) waits
+ * before the queue offers it again: a failure loop would otherwise reach `maxClaims` at once.
+ */
+export const HAND_BACK_RETRY_MS = 1000;
 
 const TRANSITIONS = new Set(['complete', 'markWaiting', 'fail', 'cancel', 'markInterrupted', 'requeue']);
 

@@ -3,13 +3,11 @@ import type { JobRecord } from '../jobs/job-record.js';
 import { isTerminalJobStatus } from '../jobs/job-status.js';
 import type { ResumeReads } from '../ports/action-store.js';
 import type { ClaimedJob, ClaimOptions, JobQueue } from '../ports/job-queue.js';
-import type { ActiveRun, RunLease, RunMode } from './job-runner.js';
+import { HAND_BACK_RETRY_MS, type ActiveRun, type RunLease, type RunMode } from './job-runner.js';
 import { StopSignal } from './run-control.js';
 
 /** How long a job queued behind its session's running job waits before it is tried again. */
 const SESSION_RETRY_MS = 100;
-/** How long a claimed job that could not be started waits before the queue offers it again. */
-const LAUNCH_RETRY_MS = 1000;
 
 export interface WorkerOptions {
   /** Jobs this worker runs at once (default 4). */
@@ -119,7 +117,7 @@ export class Worker {
               // Not started (its record unreadable, a store failing): offered again shortly, and the
               // batch's other jobs still start. One that can never start reaches maxClaims and is dead-lettered.
               this.host.onError(error);
-              await this.host.queue.release({ ...claim, delayMs: LAUNCH_RETRY_MS }).catch((e: unknown) => this.host.onError(e));
+              await this.host.queue.release({ ...claim, delayMs: HAND_BACK_RETRY_MS }).catch((e: unknown) => this.host.onError(e));
             }
           }
         } catch (error) {
