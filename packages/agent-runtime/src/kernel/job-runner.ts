@@ -68,6 +68,12 @@ export interface ActiveRun {
   readonly done: Promise<RunOutcome>;
   /** Partial model output of steps in flight. */
   readonly partials: Map<string, string>;
+  /**
+   * Set once the run has begun writing how it ends (its completion, its pause or its failure).
+   * Until then a cancel decides the end: the run checks its signal before that write and ends
+   * cancelled instead.
+   */
+  readonly ending: { value: boolean };
 }
 
 /**
@@ -106,9 +112,10 @@ export function startRun(
 ): ActiveRun {
   const controller = new AbortController();
   const partials = new Map<string, string>();
+  const ending = { value: false };
   const ack = options.ackOn && options.lease ? { queue: options.ackOn, lease: { jobId: job.id, scopeId: job.scopeId, workerId: options.lease.owner, epoch: options.lease.epoch } } : undefined;
-  const done = runLoop(deps, job, mode, controller, partials, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? [], options.resumed, ack, options.read);
-  return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials };
+  const done = runLoop(deps, job, mode, controller, partials, ending, options.timeoutMs, options.lease, options.fresh === true, options.announce ?? [], options.resumed, ack, options.read);
+  return { jobId: job.id, scopeId: job.scopeId, sessionId: job.sessionId, controller, done, partials, ending };
 }
 
 async function runLoop(
@@ -117,6 +124,7 @@ async function runLoop(
   mode: RunMode,
   controller: AbortController,
   partials: Map<string, string>,
+  ending: { value: boolean },
   timeoutMs: number | undefined,
   lease: RunLease | undefined,
   fresh: boolean,
@@ -127,6 +135,16 @@ async function runLoop(
 ): Promise<RunOutcome> {
   const ref = { jobId: initial.id, scopeId: initial.scopeId };
   const leaseEpoch = lease?.epoch;
+  /**
+   * Whether the run may write its end now: not once it was cancelled (the cancel decided the
+   * end already). Checked and marked in one synchronous turn, so that a cancel either comes
+   * before (and wins) or sees that the end is being written.
+   */
+  const mayEnd = (): boolean => {
+    if (stopOf(controller.signal.reason)?.kind === 'cancel') return false;
+    ending.value = true;
+    return true;
+  };
   let job: JobRecord;
   // A queued or waiting job has no run writing to it: its journal (and, resumed, its actions)
   // can be read while the transition is written. A takeover reads after fencing; a job created
@@ -228,6 +246,8 @@ async function runLoop(
       });
       try {
         const output = await workflow(ctx, job.input);
+        // The job's code finished, but a cancel that came first ends the job cancelled.
+        if (!mayEnd()) throw controller.signal.reason;
         const result = output === undefined ? null : (JSON.parse(JSON.stringify(output)) as JsonValue);
         // The steps not stored yet (the last one, deferred; an answered wait) are stored with the completion.
         const done = await journal.writeLast((pending) =>
@@ -237,7 +257,7 @@ async function runLoop(
         return { status: 'completed', job: done, acked: ack !== undefined };
       } catch (caught) {
         let error = caught;
-        if (error === SUSPEND) {
+        if (error === SUSPEND && mayEnd()) {
           // The requests made by this run are stored with the pause (their events before
           // job.waiting), and so are the steps not stored yet. Their tokens go out as the pause is
           // written, so that whoever relays them (a stream of the job's events) has them when the
@@ -290,6 +310,7 @@ async function runLoop(
           }
           continue;
         }
+        ending.value = true;
         return await finishFailed(deps, events, job, error);
       }
     }
@@ -305,6 +326,9 @@ async function runLoop(
     // with the error, and where even that write fails, a worker hands the job back too.
     if (lease && transient(error)) return { status: 'handed_back', job: undefined, error: asBatonError(error), retryInMs: HAND_BACK_RETRY_MS };
     try {
+      const stop = stopOf(controller.signal.reason);
+      if (stop?.kind === 'cancel') return await finishCancelled(deps, job, stop);
+      ending.value = true;
       return await finishFailed(deps, events, job, error);
     } catch (failed) {
       if (!(BatonError.isInstance(failed) && failed.code === 'lease_lost')) deps.onError(failed);
@@ -359,13 +383,17 @@ async function finishStopped(
       );
       return { status: 'interrupted', job: interrupted, error: new JobEndedError(job.id, 'interrupted', 'interrupted by a newer message'), previousContext };
     }
-    case 'cancel': {
-      // The kernel usually recorded the cancellation already (so `result()` could reject at once).
-      const current = await deps.jobs.get(ref);
-      const cancelled = current?.status === 'cancelled' ? current : await deps.jobs.cancel({ ...ref, reason: stop.reason ?? 'cancelled' });
-      return { status: 'cancelled', job: cancelled, error: new JobEndedError(job.id, 'cancelled', stop.reason ?? 'cancelled') };
-    }
+    case 'cancel':
+      return finishCancelled(deps, job, stop);
   }
+}
+
+/** Records the cancellation, unless the kernel that cancelled the job recorded it already. */
+async function finishCancelled(deps: JobRunnerDeps, job: JobRecord, stop: Extract<StopReason, { kind: 'cancel' }>): Promise<RunOutcome> {
+  const ref = { jobId: job.id, scopeId: job.scopeId };
+  const current = await deps.jobs.get(ref);
+  const cancelled = current?.status === 'cancelled' ? current : await deps.jobs.cancel({ ...ref, reason: stop.reason ?? 'cancelled' });
+  return { status: 'cancelled', job: cancelled, error: new JobEndedError(job.id, 'cancelled', stop.reason ?? 'cancelled') };
 }
 
 /** What an interrupted job achieved: its finished steps (outputs shortened) and the partial text in flight. */

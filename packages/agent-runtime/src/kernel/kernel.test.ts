@@ -7,6 +7,7 @@ import { InMemoryEventBus } from '../events/in-memory-event-bus.js';
 import { InMemoryJobStore } from '../jobs/in-memory-job-store.js';
 import { InMemoryJournalStore } from '../journal/in-memory-journal-store.js';
 import { PolicyEngine } from '../policy/policy-engine.js';
+import type { JobContext } from './job-context.js';
 import { RuntimeKernel, type RuntimeStores } from './runtime-kernel.js';
 
 const scope = { scopeId: 'tenant-a', principalId: 'alice' };
@@ -209,6 +210,72 @@ describe('RuntimeKernel: sessions and interruption', () => {
     void handle.cancel('user pressed stop');
     await expect(result).rejects.toMatchObject({ code: 'job_cancelled' });
     expect(performance.now() - t0).toBeLessThan(50);
+  });
+
+  /** A job whose code waits on `gate` without looking at its signal, then does `after`. */
+  function gatedKernel(s: RuntimeStores, after: (ctx: JobContext) => Promise<unknown>) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const kernel = RuntimeKernel.create({
+      stores: s,
+      workflows: {
+        gated: async (ctx) => {
+          await ctx.step('before', () => 'ok');
+          await gate;
+          return (await after(ctx)) as never;
+        },
+      },
+    });
+    return { kernel, release };
+  }
+
+  it('a cancelled job whose code finishes afterwards ends cancelled, not completed; cancel() resolves with that record', async () => {
+    const s = stores();
+    const { kernel, release } = gatedKernel(s, async () => 'finished anyway');
+    const handle = await kernel.execute({ ...scope, workflow: 'gated', input: null });
+    const result = handle.result();
+    await new Promise((r) => setTimeout(r, 5));
+    const cancelling = handle.cancel('user pressed stop');
+    // The job's code goes on at once, before the cancellation is recorded.
+    release();
+    await expect(result).rejects.toMatchObject({ code: 'job_cancelled', message: expect.stringContaining('user pressed stop') });
+    const record = await cancelling;
+    expect(record?.status).toBe('cancelled');
+    expect((await handle.status())?.status).toBe('cancelled');
+    const types = (await s.events.replay({ jobId: handle.jobId, scopeId: scope.scopeId })).map((e) => e.type);
+    expect(types).toContain('job.cancelled');
+    expect(types).not.toContain('job.completed');
+    // Later callers read the outcome from the record, with its reason.
+    await expect(handle.result()).rejects.toMatchObject({ code: 'job_cancelled', message: expect.stringContaining('user pressed stop') });
+    await expect(kernel.handle(handle.jobId, scope.scopeId).then((h) => h!.result())).rejects.toMatchObject({ code: 'job_cancelled' });
+  });
+
+  it('a cancelled job that asks for an action afterwards does not pause: no action is created', async () => {
+    const s = stores();
+    const { kernel, release } = gatedKernel(s, (ctx) => ctx.waitForAction({ type: 'approval', title: 'Ship it?' }));
+    const handle = await kernel.execute({ ...scope, workflow: 'gated', input: null });
+    const result = handle.result().catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 5));
+    const cancelling = handle.cancel();
+    release();
+    expect(await result).toMatchObject({ code: 'job_cancelled' });
+    expect((await cancelling)?.status).toBe('cancelled');
+    expect(await s.actions.listByJob({ jobId: handle.jobId, scopeId: scope.scopeId })).toEqual([]);
+    const types = (await s.events.replay({ jobId: handle.jobId, scopeId: scope.scopeId })).map((e) => e.type);
+    expect(types).not.toContain('job.waiting');
+    expect(types).not.toContain('action.required');
+  });
+
+  it('settled() of a cancelled job resolves with the recorded cancellation', async () => {
+    const s = stores();
+    const { kernel, release } = gatedKernel(s, async () => 'late');
+    const handle = await kernel.execute({ ...scope, workflow: 'gated', input: null });
+    const settled = handle.settled();
+    await new Promise((r) => setTimeout(r, 5));
+    const cancelling = handle.cancel();
+    release();
+    expect((await settled).status).toBe('cancelled');
+    await cancelling;
   });
 });
 

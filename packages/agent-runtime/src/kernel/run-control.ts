@@ -15,11 +15,23 @@ export type StopReason =
   | { kind: 'shutdown' }
   | { kind: 'lease-lost' };
 
-/** The abort reason the kernel uses, so that the run can tell why it was stopped. */
+/**
+ * The abort reason the kernel uses, so that the run can tell why it was stopped. It carries no
+ * stack: it says why a job stops, not where, and capturing one would sit on the path from
+ * `cancel()` to the run stopping.
+ */
 export class StopSignal extends Error {
-  constructor(readonly stop: StopReason) {
-    super(`job stopped: ${stop.kind}`);
+  readonly stop: StopReason;
+  constructor(stop: StopReason) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(`job stopped: ${stop.kind}`);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'StopSignal';
+    this.stop = stop;
   }
 }
 

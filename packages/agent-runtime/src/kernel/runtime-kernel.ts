@@ -389,23 +389,40 @@ export class RuntimeKernel implements HandleHost {
     return page.jobs.map((j) => (j.result as { interrupted?: PreviousContext } | undefined)?.interrupted).filter((c): c is PreviousContext => c !== undefined);
   }
 
-  /** Cancels a job. A running one stops at once (`result()` rejects immediately); a waiting one has its actions cancelled. */
+  /**
+   * Cancels a job. A job running here stops at once: unless it had begun writing its end
+   * already, `result()` rejects immediately, and the returned promise resolves once the
+   * cancellation is recorded. A waiting one has its actions cancelled.
+   */
   async cancel(jobId: string, scopeId: string, reason?: string): Promise<JobRecord | undefined> {
     const run = this.active.get(jobId);
     if (run && run.scopeId === scopeId) {
-      this.cancelled.set(jobId, new JobEndedError(jobId, 'cancelled', reason ?? 'cancelled'));
+      const ended = new JobEndedError(jobId, 'cancelled', reason ?? 'cancelled');
+      // A run that has not begun writing its end checks its signal before that write, so it
+      // ends cancelled whatever its code does next: `result()` can reject now, even when the
+      // model call ignores the abort and the run unwinds late. The record follows.
+      // Waiters are released before the abort, so that they do not queue behind the run unwinding.
+      const decided = !run.ending.value;
+      if (decided) {
+        this.cancelled.set(jobId, ended);
+        this.settle(jobId);
+      }
       run.controller.abort(new StopSignal({ kind: 'cancel', reason }));
-      // Record the cancellation now, so `result()` can reject at once with the record already
-      // saying so, even when the model call ignores the abort and the run unwinds late.
+      // The record is written on the next turn of the event loop, after the waiters released above.
+      if (decided) await new Promise((resolve) => setImmediate(resolve));
       let cancelled: JobRecord | undefined;
       try {
         cancelled = await this.jobs.cancel({ jobId, scopeId, reason: reason ?? 'cancelled' });
+        this.cancelled.set(jobId, ended);
       } catch {
-        // Already ended (the run finished first): its own outcome stands.
+        // Already ended (the run finished first, or records its cancellation itself).
       }
-      this.settle(jobId);
+      this.settle(jobId, cancelled);
       const outcome = await run.done;
-      return cancelled ?? outcome.job;
+      const final = cancelled ?? outcome.job;
+      // Once the record says how the job ended, it answers `result()` by itself.
+      if (final && isTerminalJobStatus(final.status)) this.cancelled.delete(jobId);
+      return final;
     }
     const job = await this.stores.jobs.get({ jobId, scopeId });
     if (!job || isTerminalJobStatus(job.status)) return job;
@@ -506,6 +523,8 @@ export class RuntimeKernel implements HandleHost {
     // A job running here is not resting yet: wait for its run to end (it hands over the record).
     if (this.active.has(jobId) && !this.queue && !this.cancelled.has(jobId)) settled = await this.nextChange(jobId, scopeId, orPaused);
     for (;;) {
+      // A cancel decided here: `result()` rejects without waiting for the record.
+      if (!orPaused && settled === undefined && this.cancelled.has(jobId)) throw this.cancelled.get(jobId)!;
       const job = settled ?? (await this.stores.jobs.get({ jobId, scopeId }));
       settled = undefined;
       if (job && this.cancelled.has(jobId) && !orPaused) return job;
@@ -750,7 +769,7 @@ function sessionKey(scopeId: string, sessionId: string): string {
 
 function endedError(job: JobRecord): JobEndedError {
   const status = job.status === 'cancelled' || job.status === 'interrupted' || job.status === 'dead_lettered' ? job.status : 'failed';
-  const message = job.error?.message ?? (status === 'failed' ? `ended as ${job.status}` : status);
+  const message = job.error?.message ?? job.stateHistory[job.stateHistory.length - 1]?.reason ?? (status === 'failed' ? `ended as ${job.status}` : status);
   return new JobEndedError(job.id, status, message, job.error?.code);
 }
 
