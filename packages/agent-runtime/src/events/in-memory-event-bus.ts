@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@baton/llm-client';
 import { CorruptRecordError, SubscriberOverflowError } from '../errors/store-errors.js';
-import { checkJsonObject, toFrozenJsonObject, type JsonObject } from '../jobs/json-value.js';
+import { toFrozenJsonObject, type JsonObject } from '../jobs/json-value.js';
 import {
   EventBus,
   type EventGap,
@@ -11,7 +11,7 @@ import {
   type SubscriberOverflowPolicy,
 } from '../ports/event-bus.js';
 import { FifoQueue } from './fifo-queue.js';
-import { parseRuntimeEvent, type RuntimeEvent, type RuntimeEventInput } from './runtime-event.js';
+import { parseRuntimeEvent, passesAsRuntimeEvent, type RuntimeEvent, type RuntimeEventInput } from './runtime-event.js';
 import { RUNTIME_EVENT_TYPES, TERMINAL_JOB_EVENT_TYPES, type RuntimeEventType } from './runtime-event-type.js';
 
 export interface InMemoryEventBusOptions {
@@ -144,10 +144,12 @@ export class InMemoryEventBus extends EventBus {
     if (typeof jobId !== 'string' || jobId === '') throw new InvalidArgumentError('event.jobId', 'required');
     if (typeof scopeId !== 'string' || scopeId === '') throw new InvalidArgumentError('event.scopeId', 'required');
     // Checked here for its error's path; the copy stored is made once, from what the parser returns.
-    checkJsonObject(input.data, 'event.data');
-    const event: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.#generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? now, data: input.data };
+    // Checked as JSON and copied (frozen) in one walk; a copy the schema passes as it is is stored as it is.
+    const data = toFrozenJsonObject(input.data, 'event.data');
+    const event: Record<string, unknown> = { schemaVersion: 1, id: input.id ?? this.#generateId(), type: input.type, jobId, scopeId, seq: 1, at: input.at ?? now, data };
     if (input.sessionId !== undefined) event.sessionId = input.sessionId;
     if (input.traceId !== undefined) event.traceId = input.traceId;
+    if (passesAsRuntimeEvent(event)) return event;
     let parsed: RuntimeEvent;
     try {
       parsed = parseRuntimeEvent(event, { jobId, scopeId, seq: 1 });

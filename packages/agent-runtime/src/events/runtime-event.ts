@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CorruptRecordError } from '../errors/store-errors.js';
+import { fastCheckOf, type FastCheck } from '../jobs/fast-check.js';
 import { parseStoredRecord } from '../jobs/stored-record.js';
 import { RUNTIME_EVENT_DATA_SCHEMAS, type RuntimeEventDataMap } from './runtime-event-data.js';
 import { RuntimeEventTypeSchema, type RuntimeEventType } from './runtime-event-type.js';
@@ -56,11 +57,26 @@ export const RuntimeEventBaseSchema = z.object({
   data: z.unknown(),
 });
 
+const FAST_BASE = fastCheckOf(RuntimeEventBaseSchema);
+const FAST_DATA = new Map<RuntimeEventType, FastCheck>(Object.entries(RUNTIME_EVENT_DATA_SCHEMAS).map(([type, schema]) => [type as RuntimeEventType, fastCheckOf(schema)]));
+
+/**
+ * Whether `raw` is a valid event that `parseRuntimeEvent` would return unchanged, told without
+ * the parser (and its copy). `false` says nothing: parse it to learn more.
+ */
+export function passesAsRuntimeEvent(raw: unknown): raw is RuntimeEvent {
+  if (!FAST_BASE(raw)) return false;
+  const data = FAST_DATA.get((raw as { type: RuntimeEventType }).type);
+  return data !== undefined && data((raw as { data: unknown }).data);
+}
+
 /**
  * Parses a stored event (the envelope, then `data` by its type); throws `CorruptRecordError`
  * naming the job and seq when it does not match schema version 1.
  */
 export function parseRuntimeEvent(raw: unknown, ref?: { jobId?: string; scopeId?: string; seq?: number }): RuntimeEvent {
+  // A valid event (the common case) passes without the parser's copy; anything else is parsed.
+  if (passesAsRuntimeEvent(raw)) return { ...raw };
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as { jobId?: unknown; seq?: unknown };
   const jobId = ref?.jobId ?? (typeof r.jobId === 'string' ? r.jobId : undefined);
   const seq = ref?.seq ?? (typeof r.seq === 'number' ? r.seq : undefined);

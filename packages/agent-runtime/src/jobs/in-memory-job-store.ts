@@ -10,6 +10,7 @@ import {
   type ListJobsOptions,
 } from '../ports/job-store.js';
 import { compareJobPositions, decodeJobCursor, encodeJobCursor, type JobCursorPosition } from './job-cursor.js';
+import { fastSafeParse } from './fast-check.js';
 import { JobRecordSchema, parseJobRecord, type JobRecord, type JobRef } from './job-record.js';
 import { toFrozenJson } from './json-value.js';
 
@@ -126,7 +127,7 @@ export class InMemoryJobStore extends JobStore {
    * record's (an update that leaves `input` alone) are shared, not copied again.
    */
   #check(job: unknown, current?: JobRecord): JobRecord {
-    const parsed = JobRecordSchema.safeParse(job);
+    const parsed = fastSafeParse(JobRecordSchema, job);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new InvalidArgumentError(`job${issue?.path.length ? `.${issue.path.join('.')}` : ''}`, issue?.message ?? 'invalid job record', parsed.error);

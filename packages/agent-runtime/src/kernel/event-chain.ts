@@ -25,6 +25,8 @@ export class EventEmitterChain {
   /** The last publish or write in order; the next one starts after it. */
   private tail: Promise<void> = Promise.resolve();
   private scheduled = false;
+  /** Publishes and writes started and not finished: none means the next one may start at once. */
+  private outstanding = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly lingerMs: number;
 
@@ -63,7 +65,7 @@ export class EventEmitterChain {
     // Taken now: the order of writes and publishes on the chain is the order of the events.
     const taken = this.queue;
     this.queue = [];
-    const run = this.tail.then(async () => {
+    const start = async (): Promise<T> => {
       try {
         return await write([...taken, ...extra()]);
       } catch (error) {
@@ -72,9 +74,15 @@ export class EventEmitterChain {
           this.schedule();
         }
         throw error;
+      } finally {
+        this.outstanding--;
       }
-    });
-    this.track(run);
+    };
+    const run = this.outstanding++ === 0 ? start() : this.tail.then(start);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -108,21 +116,19 @@ export class EventEmitterChain {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const run = this.tail.then(async () => {
-      try {
-        if (batch.length === 1) await this.bus.publish(batch[0]!);
-        else await this.bus.publishMany(batch);
-      } catch (error) {
-        this.onError(error);
-      }
-    });
-    this.track(run);
+    // Nothing in flight: publish now, without a link in the chain (most steps' events).
+    this.tail = this.outstanding++ === 0 ? this.publish(batch) : this.tail.then(() => this.publish(batch));
   }
 
-  private track(run: Promise<unknown>): void {
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
+  /** Publishes a batch; never rejects (a failure is reported). */
+  private async publish(batch: RuntimeEventInput[]): Promise<void> {
+    try {
+      if (batch.length === 1) await this.bus.publish(batch[0]!);
+      else await this.bus.publishMany(batch);
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      this.outstanding--;
+    }
   }
 }
