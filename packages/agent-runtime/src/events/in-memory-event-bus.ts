@@ -10,6 +10,7 @@ import {
   type SubscribeOptions,
   type SubscriberOverflowPolicy,
 } from '../ports/event-bus.js';
+import { ScopedMap } from '../jobs/scoped-map.js';
 import { FifoQueue } from './fifo-queue.js';
 import { parseRuntimeEvent, passesAsRuntimeEvent, type RuntimeEvent, type RuntimeEventInput } from './runtime-event.js';
 import { RUNTIME_EVENT_TYPES, TERMINAL_JOB_EVENT_TYPES, type RuntimeEventType } from './runtime-event-type.js';
@@ -30,7 +31,8 @@ export interface InMemoryEventBusOptions {
 }
 
 interface JobHistory {
-  readonly key: string;
+  readonly scopeId: string;
+  readonly jobId: string;
   nextSeq: number;
   /** Stored events (or planted raw rows), contiguous seqs. */
   readonly events: FifoQueue<unknown>;
@@ -77,7 +79,7 @@ const TYPES: ReadonlySet<string> = new Set(RUNTIME_EVENT_TYPES);
  * subscriber keeps receiving.
  */
 export class InMemoryEventBus extends EventBus {
-  readonly #histories = new Map<string, JobHistory>();
+  readonly #histories = new ScopedMap<JobHistory>();
   readonly #finished = new FifoQueue<{ history: JobHistory; at: number }>();
   /** Rows put in by `plantRawForTesting`: the only ones not written (and validated) by this store. */
   readonly #planted = new Set<unknown>();
@@ -165,9 +167,9 @@ export class InMemoryEventBus extends EventBus {
   #store(event: Record<string, unknown>, now: number): RuntimeEvent {
     const jobId = event.jobId as string;
     const type = event.type as RuntimeEventType;
-    const key = `${event.scopeId as string}\u0000${jobId}`;
-    let history = this.#histories.get(key);
-    if (!history) this.#histories.set(key, (history = { key, nextSeq: 1, events: new FifoQueue(), firstSeq: 1, finishedAt: undefined }));
+    const scopeId = event.scopeId as string;
+    let history = this.#histories.get(scopeId, jobId);
+    if (!history) this.#histories.set(scopeId, jobId, (history = { scopeId, jobId, nextSeq: 1, events: new FifoQueue(), firstSeq: 1, finishedAt: undefined }));
     event.seq = history.nextSeq++;
     const stored = Object.freeze(event) as unknown as RuntimeEvent;
     history.events.push(stored);
@@ -218,7 +220,7 @@ export class InMemoryEventBus extends EventBus {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 1)) throw new InvalidArgumentError('limit', 'must be a positive integer');
     this.#evictExpired(this.#now());
-    const history = this.#histories.get(`${options.scopeId}\u0000${options.jobId}`);
+    const history = this.#histories.get(options.scopeId, options.jobId);
     if (!history) return [];
     const out: RuntimeEvent[] = [];
     for (let i = Math.max(0, fromSeq - history.firstSeq); i < history.events.length && out.length < limit; i++) {
@@ -238,7 +240,7 @@ export class InMemoryEventBus extends EventBus {
    * `CorruptRecordError`.
    */
   plantRawForTesting(options: { jobId: string; scopeId: string; seq: number; raw: unknown }): void {
-    const history = this.#histories.get(`${options.scopeId}\u0000${options.jobId}`);
+    const history = this.#histories.get(options.scopeId, options.jobId);
     const index = history ? options.seq - history.firstSeq : -1;
     if (!history || index < 0 || index >= history.events.length) throw new InvalidArgumentError('seq', 'not a retained event');
     const kept = [...history.events];
@@ -262,7 +264,7 @@ export class InMemoryEventBus extends EventBus {
       this.#finished.shift();
       const { history } = head;
       // Evict only if the job is still finished since that same terminal event.
-      if (history.finishedAt === head.at && this.#histories.get(history.key) === history) this.#histories.delete(history.key);
+      if (history.finishedAt === head.at && this.#histories.get(history.scopeId, history.jobId) === history) this.#histories.delete(history.scopeId, history.jobId);
     }
   }
 

@@ -162,7 +162,8 @@ function build(schema: z.ZodType): Compiled {
             if (!(key in o) && !optional[i]) return false;
             if (!fields[i]!.check(o[key])) return false;
           }
-          for (const k in o) if (!known.has(k) && Object.prototype.hasOwnProperty.call(o, k)) return false;
+          // (An inherited enumerable key, never there unless Object.prototype was polluted, only sends the value to the parser.)
+          for (const k in o) if (!known.has(k)) return false;
           return true;
         },
         exact: false,

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@baton/llm-client';
 import { CorruptRecordError, JournalConflictError, LeaseLostError } from '../errors/store-errors.js';
 import { RUNTIME_EVENT_TYPES } from '../events/runtime-event-type.js';
 import type { JobRef } from '../jobs/job-record.js';
+import { ScopedMap } from '../jobs/scoped-map.js';
 import { toFrozenJson, toFrozenJsonObject, type JsonObject, type JsonValue } from '../jobs/json-value.js';
 import type { SerializedError } from '../jobs/serialized-error.js';
 import type { RuntimeEvent } from '../events/runtime-event.js';
@@ -40,7 +41,7 @@ const EMPTY: Readonly<JsonObject> = Object.freeze({});
  * `plantRawForTesting`) is parsed on load.
  */
 export class InMemoryJournalStore extends JournalStore {
-  readonly #journals = new Map<string, JobJournal>();
+  readonly #journals = new ScopedMap<JobJournal>();
   /** Rows put in by `plantRawForTesting`: the only ones not written (and validated) by this store. */
   readonly #planted = new Set<unknown>();
   readonly #now: () => number;
@@ -54,7 +55,7 @@ export class InMemoryJournalStore extends JournalStore {
     const expectedSeq = options?.expectedSeq;
     if (!Number.isInteger(expectedSeq) || expectedSeq < 0) throw new InvalidArgumentError('expectedSeq', 'must be an integer ≥ 0');
     const record = toEntry(entry, expectedSeq, checkEpoch(options.leaseEpoch));
-    const journal = this.#journals.get(keyOf(record.scopeId, record.jobId));
+    const journal = this.#journals.get(record.scopeId, record.jobId);
     this.#checkFence(journal, record.jobId, options.leaseEpoch);
     const nextSeq = journal?.nextSeq ?? 0;
     if (expectedSeq !== nextSeq) throw new JournalConflictError({ jobId: record.jobId, expectedSeq, nextSeq });
@@ -75,7 +76,7 @@ export class InMemoryJournalStore extends JournalStore {
     const epoch = checkEpoch(options.leaseEpoch);
     const records = entries.map((entry, i) => toEntry(entry, expectedSeq + i, epoch));
     const first = records[0]!;
-    const journal = this.#journals.get(keyOf(first.scopeId, first.jobId));
+    const journal = this.#journals.get(first.scopeId, first.jobId);
     this.#checkFence(journal, first.jobId, options.leaseEpoch);
     const nextSeq = journal?.nextSeq ?? 0;
     if (expectedSeq !== nextSeq) throw new JournalConflictError({ jobId: first.jobId, expectedSeq, nextSeq });
@@ -184,7 +185,7 @@ export class InMemoryJournalStore extends JournalStore {
   }
 
   override async delete(ref: JobRef): Promise<void> {
-    this.#journals.delete(keyOf(ref.scopeId, ref.jobId));
+    this.#journals.delete(ref.scopeId, ref.jobId);
   }
 
   override async prune(options: JobRef & { beforeSeq: number }): Promise<number> {
@@ -214,7 +215,7 @@ export class InMemoryJournalStore extends JournalStore {
   }
 
   #get(ref: JobRef): JobJournal | undefined {
-    return this.#journals.get(keyOf(ref.scopeId, ref.jobId));
+    return this.#journals.get(ref.scopeId, ref.jobId);
   }
 
   #open(ref: JobRef): JobJournal {
@@ -230,7 +231,7 @@ export class InMemoryJournalStore extends JournalStore {
       log: [],
       deferred: [],
     };
-    this.#journals.set(keyOf(ref.scopeId, ref.jobId), journal);
+    this.#journals.set(ref.scopeId, ref.jobId, journal);
     return journal;
   }
 
@@ -272,10 +273,6 @@ export class InMemoryJournalStore extends JournalStore {
     }
     return entry;
   }
-}
-
-function keyOf(scopeId: string, jobId: string): string {
-  return `${scopeId}\u0000${jobId}`;
 }
 
 function checkRef(ref: JobRef): JobRef {
