@@ -33,6 +33,24 @@ describe('toFrozenJson', () => {
     expect((error as InvalidArgumentError).argument).toBe(path);
   });
 
+  it('keeps deeply frozen JSON as it is, and copies anything that could still change or is not what a copy would be', () => {
+    const frozen = toFrozenJson({ a: [1, { b: 'x' }], c: null }, 'v');
+    expect(toFrozenJson(frozen, 'v')).toBe(frozen);
+    // Frozen at the top only: the inner array could still change, so it is copied.
+    const shallow = Object.freeze({ list: [1, 2] });
+    const copied = toFrozenJson(shallow, 'v') as { list: number[] };
+    expect(copied).not.toBe(shallow);
+    shallow.list.push(3);
+    expect(copied.list).toEqual([1, 2]);
+    // A frozen object holding undefined comes out without that key, as a copy.
+    const holey = Object.freeze({ a: 1, b: undefined });
+    expect(toFrozenJson(holey, 'v')).not.toBe(holey);
+    expect(toFrozenJson(holey, 'v')).toEqual({ a: 1 });
+    // Frozen but not JSON: refused as before.
+    expect(() => toFrozenJson(Object.freeze({ d: Object.freeze(new Date(0)) }), 'v')).toThrow(InvalidArgumentError);
+    expect(() => toFrozenJson(Object.freeze([Number.NaN]), 'v')).toThrow(InvalidArgumentError);
+  });
+
   it('rejects cycles', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;

@@ -53,6 +53,9 @@ export const JsonObjectSchema: z.ZodType<JsonObject> = z.custom<JsonObject>((v) 
  * the path of the first bad value.
  */
 export function toFrozenJson(value: unknown, path: string): JsonValue {
+  // Deeply frozen JSON (a copy this function made, handed from a run to its store or from the
+  // runtime to its bus) cannot change: it is kept as it is, checked by a walk that allocates nothing.
+  if (typeof value === 'object' && value !== null && Object.isFrozen(value) && isFrozenJson(value, 0)) return value as JsonValue;
   try {
     return copy(value, 0);
   } catch (error) {
@@ -70,6 +73,34 @@ export function toFrozenJsonObject(value: unknown, path: string): JsonObject {
 /** Checks that `value` is a JSON object without copying it: throws `toFrozenJsonObject`'s error (naming the first bad value) when it is not. */
 export function checkJsonObject(value: unknown, path: string): void {
   if (!(isPlainObject(value) && isJsonValue(value))) toFrozenJsonObject(value, path);
+}
+
+/** Whether `value` is JSON that `copy` would return equal, every object and array in it frozen. */
+function isFrozenJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_DEPTH || !Object.isFrozen(value)) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isFrozenJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (!isPlainObject(value)) return false;
+      for (const key in value) {
+        // `copy` drops undefined properties: an object holding one is not what it would return.
+        const v = (value as Record<string, unknown>)[key];
+        if (v === undefined || !isFrozenJson(v, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /** Thrown inside the walk; each level adds its key on the way out, so paths cost nothing on success. */
