@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** 32 random bytes (256 bits), base64url: 43 characters. */
 export function generateResumeToken(): string {
@@ -7,7 +7,7 @@ export function generateResumeToken(): string {
 
 /** SHA-256 of the token, hex. Only this is stored. */
 export function hashResumeToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** At least 128 bits in base64url (22 characters), at most 256 characters. */

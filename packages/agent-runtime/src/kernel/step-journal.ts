@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { InvalidArgumentError } from '@baton/llm-client';
 import { ReplayDivergenceError, StepOutputError } from '../errors/kernel-errors.js';
 import type { JobRef } from '../jobs/job-record.js';
@@ -343,7 +343,7 @@ function unwrittenEntry(input: JournalEntryInput, seq: number, leaseEpoch: numbe
 
 /** A stable hash of a step's input (canonical JSON: sorted keys). */
 export function hashInput(input: unknown): string {
-  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+  return hash('sha256', canonicalJson(input), 'hex');
 }
 
 function canonicalJson(value: unknown): string {
