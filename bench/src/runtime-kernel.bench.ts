@@ -6,7 +6,7 @@
  *     to the job's state: time per step, journal write included.
  * W3  a 3-step job whose step 2 waits for an approval: execute → persisted as waiting, and
  *     resume on a fresh kernel over the same stores → completed.
- * W4  1,000 W1 jobs started at once: jobs per second and peak RSS.
+ * W4  1,000 W1 jobs started at once: jobs per second (median of 5 bursts) and peak RSS.
  * W5  cancel() 50 ms into a 5 s model call → result() rejects (also when the model ignores the
  *     abort); interrupt latency from a new session message to the old job's stream aborted.
  * W6  bytes of a W1 job's stored journal, and its growth with the number of steps.
@@ -84,22 +84,37 @@ async function w3(): Promise<void> {
 }
 
 async function w4(): Promise<void> {
-  const kernel = RuntimeKernel.create({ engine: instantEngine(), workflows: { w1: w1Workflow(10) } });
-  // Warm the JIT on a few hundred jobs first.
-  const warm = await Promise.all(Array.from({ length: 300 }, () => kernel.execute({ ...scope, workflow: 'w1', input: null })));
-  await Promise.all(warm.map((h) => h.result()));
+  // One burst of 1,000 jobs on a fresh kernel; the process (and its JIT) carries over.
+  const burst = async (): Promise<number> => {
+    const kernel = RuntimeKernel.create({ engine: instantEngine(), workflows: { w1: w1Workflow(10) } });
+    const t0 = performance.now();
+    const handles = await Promise.all(Array.from({ length: 1000 }, () => kernel.execute({ ...scope, workflow: 'w1', input: null })));
+    await Promise.all(handles.map((h) => h.result()));
+    return performance.now() - t0;
+  };
+  // One burst warms the JIT; five are measured.
+  await burst();
   globalThis.gc?.();
   const before = rssMb();
   let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 5);
-  const t0 = performance.now();
-  const handles = await Promise.all(Array.from({ length: 1000 }, () => kernel.execute({ ...scope, workflow: 'w1', input: null })));
-  await Promise.all(handles.map((h) => h.result()));
-  const ms = performance.now() - t0;
-  clearInterval(sampler);
-  peak = Math.max(peak, rssMb());
-  printTable('W4: 1,000 W1 jobs started at once, in memory', [
-    { case: '1,000 jobs × 10 steps', 'jobs/s': Math.round(1000 / (ms / 1000)), 'wall ms': ms.toFixed(0), 'RSS before MB': before, 'peak RSS MB': peak, target: '≥ 5,000 jobs/s, ≤ 150 MB' },
+  const walls: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    walls.push(await burst());
+    peak = Math.max(peak, rssMb());
+    globalThis.gc?.();
+  }
+  const sorted = [...walls].sort((a, b) => a - b);
+  const median = sorted[2]!;
+  printTable('W4: 1,000 W1 jobs started at once, in memory (5 bursts after a warm-up burst)', [
+    {
+      case: '1,000 jobs × 10 steps',
+      'jobs/s (median)': Math.round(1000 / (median / 1000)),
+      'jobs/s (first, slowest)': `${Math.round(1000 / (walls[0]! / 1000))}, ${Math.round(1000 / (sorted[4]! / 1000))}`,
+      'wall ms (median)': median.toFixed(0),
+      'RSS before MB': before,
+      'peak RSS MB': peak,
+      target: '≥ 5,000 jobs/s, ≤ 150 MB',
+    },
   ]);
 }
 
