@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RUNTIME_EVENT_DATA_SCHEMAS } from '../events/runtime-event-data.js';
 import { RuntimeEventBaseSchema } from '../events/runtime-event.js';
-import { fastCheckOf, fastSafeParse } from './fast-check.js';
+import { fastCheckOf as fastCheckOfGenerated, fastSafeParse } from './fast-check.js';
 import { JobRecordSchema } from './job-record.js';
 
 type Def = { type: string; checks?: Array<{ _zod: { def: { check: string; minimum?: number; value?: number; inclusive?: boolean; format?: string } } }>; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; element?: z.ZodType; options?: z.ZodType[]; getter?: () => z.ZodType; fn?: (v: unknown) => unknown };
@@ -64,6 +64,9 @@ function variants(value: unknown): unknown[] {
   return out;
 }
 
+let generate = true;
+const fastCheckOf = (schema: z.ZodType) => fastCheckOfGenerated(schema, { generate });
+
 /** Whenever the compiled check says yes, the parser accepts the value and returns it unchanged. */
 function agrees(schema: z.ZodType, values: unknown[]): { fast: number } {
   let fast = 0;
@@ -78,7 +81,14 @@ function agrees(schema: z.ZodType, values: unknown[]): { fast: number } {
   return { fast };
 }
 
-describe('fastCheckOf', () => {
+describe.each([
+  ['generated code', true],
+  ['closures', false],
+])('fastCheckOf (%s)', (_name, mode) => {
+  beforeEach(() => {
+    generate = mode;
+  });
+
   it('never says yes where the event data schemas reject or change a value, and says yes to their valid samples', () => {
     for (const [type, schema] of Object.entries(RUNTIME_EVENT_DATA_SCHEMAS)) {
       const valid = sample(schema);
@@ -144,5 +154,21 @@ describe('fastCheckOf', () => {
     const slow = fastSafeParse(schema, { a: 'x', b: 2 });
     expect(slow.success && slow.data).toEqual({ a: 'x' });
     expect(fastSafeParse(schema, { a: 1 }).success).toBe(false);
+  });
+});
+
+describe('fastCheckOf: generated code and closures', () => {
+  it('give the same answer on every value tried', () => {
+    const schemas: z.ZodType[] = [...Object.values(RUNTIME_EVENT_DATA_SCHEMAS), RuntimeEventBaseSchema, JobRecordSchema];
+    let yes = 0;
+    for (const schema of schemas) {
+      const generated = fastCheckOfGenerated(schema);
+      const closures = fastCheckOfGenerated(schema, { generate: false });
+      for (const v of variants(sample(schema))) {
+        expect(generated(v), JSON.stringify(v)).toBe(closures(v));
+        if (generated(v)) yes++;
+      }
+    }
+    expect(yes).toBeGreaterThan(100);
   });
 });

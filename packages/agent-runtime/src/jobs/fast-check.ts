@@ -22,9 +22,18 @@ interface Compiled {
   exact: boolean;
 }
 
-/** The compiled check of `schema` (compiled once per schema object). */
-export function fastCheckOf(schema: z.ZodType): FastCheck {
-  return compile(schema).check;
+const generated = new WeakMap<object, FastCheck>();
+
+/**
+ * The compiled check of `schema` (compiled once per schema object): generated code where the
+ * platform allows it (one function, each field checked inline), else, or with
+ * `{ generate: false }`, a tree of closures with the same answers.
+ */
+export function fastCheckOf(schema: z.ZodType, options: { generate?: boolean } = {}): FastCheck {
+  if (options.generate === false) return compile(schema).check;
+  let check = generated.get(schema);
+  if (!check) generated.set(schema, (check = generate(schema) ?? compile(schema).check));
+  return check;
 }
 
 /**
@@ -32,7 +41,7 @@ export function fastCheckOf(schema: z.ZodType): FastCheck {
  * parser's result otherwise.
  */
 export function fastSafeParse<T>(schema: z.ZodType<T>, value: unknown): { success: true; data: T } | { success: false; error: z.ZodError } {
-  if (compile(schema).check(value)) return { success: true, data: value as T };
+  if (fastCheckOf(schema)(value)) return { success: true, data: value as T };
   return schema.safeParse(value) as { success: true; data: T } | { success: false; error: z.ZodError };
 }
 
@@ -235,5 +244,111 @@ function numberCheck(c: CheckDef): ((n: number) => boolean) | undefined {
       return c.inclusive ? (n) => n <= c.value! : (n) => n < c.value!;
     default:
       return undefined;
+  }
+}
+
+/**
+ * The check as one generated function: strings, numbers, booleans, enums, literals, optional
+ * and nullable wrappers, objects and arrays inline; unions, lazy and custom schemas call their
+ * compiled closures. `undefined` where code cannot be generated (a platform without `Function`).
+ */
+function generate(schema: z.ZodType): FastCheck | undefined {
+  const helpers: unknown[] = [];
+  let names = 0;
+  const helper = (h: unknown): string => `h[${helpers.push(h) - 1}]`;
+  const fail = 'return false;';
+  // Code that returns false unless `x` passes `node` unchanged (the closure tree's answer).
+  const emit = (node: z.ZodType, x: string): string => {
+    const def = defOf(node);
+    if (!def || def.coerce) return fail;
+    const checks = (def.checks ?? []).map((c) => c._zod.def);
+    const callOut = () => `if (!${helper(compile(node).check)}(${x})) ${fail}`;
+    switch (def.type) {
+      case 'string': {
+        let code = `if (typeof ${x} !== 'string') ${fail}`;
+        for (const c of checks) {
+          if (c.check === 'min_length' && typeof c.minimum === 'number') code += `if (${x}.length < ${c.minimum}) ${fail}`;
+          else if (c.check === 'max_length' && typeof c.maximum === 'number') code += `if (${x}.length > ${c.maximum}) ${fail}`;
+          else if (c.check === 'length_equals' && typeof c.length === 'number') code += `if (${x}.length !== ${c.length}) ${fail}`;
+          else if (c.check === 'string_format' && c.format === 'regex' && c.pattern instanceof RegExp) code += `if (!${helper(stringCheck(c))}(${x})) ${fail}`;
+          else return fail;
+        }
+        return code;
+      }
+      case 'number': {
+        let code = `if (typeof ${x} !== 'number' || !Number.isFinite(${x})) ${fail}`;
+        for (const c of checks) {
+          if (c.check === 'number_format' && c.format === 'safeint') code += `if (!Number.isSafeInteger(${x})) ${fail}`;
+          else if ((c.check === 'greater_than' || c.check === 'less_than') && typeof c.value === 'number' && Number.isFinite(c.value)) {
+            const op = c.check === 'greater_than' ? (c.inclusive ? '>=' : '>') : c.inclusive ? '<=' : '<';
+            code += `if (!(${x} ${op} ${c.value})) ${fail}`;
+          } else return fail;
+        }
+        return code;
+      }
+      case 'boolean':
+        return checks.length ? fail : `if (typeof ${x} !== 'boolean') ${fail}`;
+      case 'null':
+        return checks.length ? fail : `if (${x} !== null) ${fail}`;
+      case 'unknown':
+      case 'any':
+        return checks.length ? fail : '';
+      case 'literal':
+      case 'enum': {
+        const values = (node as unknown as { _zod: { values?: ReadonlySet<unknown> } })._zod.values;
+        if (!(values instanceof Set) || checks.length) return fail;
+        const simple = [...values].every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || v === null);
+        if (!simple || values.size > 16) return `if (!${helper(values)}.has(${x})) ${fail}`;
+        return `if (${[...values].map((v) => `${x} !== ${JSON.stringify(v)}`).join(' && ')}) ${fail}`;
+      }
+      case 'optional':
+        return checks.length ? fail : `if (${x} !== undefined) { ${emit(def.innerType!, x)} }`;
+      case 'nullable':
+        return checks.length ? fail : `if (${x} !== null) { ${emit(def.innerType!, x)} }`;
+      case 'object': {
+        if (def.catchall !== undefined || checks.length) return fail;
+        const o = `o${names++}`;
+        const shape = def.shape ?? {};
+        const keys = Object.keys(shape);
+        let code = `if (typeof ${x} !== 'object' || ${x} === null) ${fail} { const p = Object.getPrototypeOf(${x}); if (p !== OP && p !== null) ${fail} } const ${o} = ${x};`;
+        for (const key of keys) {
+          const field = shape[key]!;
+          const f = `f${names++}`;
+          const k = JSON.stringify(key);
+          code += `const ${f} = ${o}[${k}];`;
+          if (defOf(field)?.type !== 'optional') code += `if (${f} === undefined && !(${k} in ${o})) ${fail}`;
+          code += emit(field, f);
+        }
+        const k = `k${names++}`;
+        code += keys.length ? `for (const ${k} in ${o}) { switch (${k}) { ${keys.map((key) => `case ${JSON.stringify(key)}:`).join(' ')} break; default: ${fail} } }` : `for (const ${k} in ${o}) ${fail}`;
+        return code;
+      }
+      case 'array': {
+        const a = `a${names++}`;
+        const i = `i${names++}`;
+        const e = `e${names++}`;
+        let code = `if (!Array.isArray(${x})) ${fail} const ${a} = ${x};`;
+        for (const c of checks) {
+          if (c.check === 'min_length' && typeof c.minimum === 'number') code += `if (${a}.length < ${c.minimum}) ${fail}`;
+          else if (c.check === 'max_length' && typeof c.maximum === 'number') code += `if (${a}.length > ${c.maximum}) ${fail}`;
+          else if (c.check === 'length_equals' && typeof c.length === 'number') code += `if (${a}.length !== ${c.length}) ${fail}`;
+          else return fail;
+        }
+        return `${code} for (let ${i} = 0; ${i} < ${a}.length; ${i}++) { const ${e} = ${a}[${i}]; ${emit(def.element!, e)} }`;
+      }
+      case 'union':
+      case 'lazy':
+      case 'custom':
+        return callOut();
+      default:
+        return fail;
+    }
+  };
+  try {
+    const body = emit(schema, 'v');
+    const make = new Function('h', 'OP', `'use strict'; return function check(v) { ${body} return true; };`) as (h: unknown[], op: object) => FastCheck;
+    return make(helpers, Object.prototype);
+  } catch {
+    return undefined;
   }
 }
