@@ -8,7 +8,7 @@ export { PostgresJobQueue, type PostgresJobQueueOptions } from './queue/postgres
 export { pruneFinished, PRUNABLE_STATUSES, type PruneFinishedOptions, type PruneFinishedResult } from './retention/prune-finished.js';
 export { PgSqlClient, type PgSqlClientOptions } from './sql/pg-client.js';
 export { PgliteSqlClient } from './sql/pglite-client.js';
-export type { NotificationHandler, SqlClient, SqlExecutor, SqlResult, WarmOptions } from './sql/sql-client.js';
+export type { ListenOptions, NotificationHandler, SqlClient, SqlExecutor, SqlResult, WarmOptions } from './sql/sql-client.js';
 export { PostgresActionStore } from './stores/postgres-action-store.js';
 export { PostgresJobStore } from './stores/postgres-job-store.js';
 export { PostgresJournalStore, type PostgresJournalStoreOptions } from './stores/postgres-journal-store.js';

@@ -200,6 +200,65 @@ describe.skipIf(!available)('Postgres: across processes', () => {
     await subscriber.close();
   });
 
+  it("a stream opened while its bus is not yet listening misses nothing another process publishes meanwhile", async () => {
+    const s = schema();
+    const publisher = new PostgresEventBus({ client: client(), schema: s });
+    await publisher.setup();
+    // This process's LISTEN takes 150 ms to be in place.
+    const slow = client();
+    const listen = slow.listen.bind(slow);
+    slow.listen = (async (...args: Parameters<typeof listen>) => {
+      await new Promise((r) => setTimeout(r, 150));
+      return listen(...args);
+    }) as typeof slow.listen;
+    const subscriber = new PostgresEventBus({ client: slow, schema: s });
+    await subscriber.setup();
+    const got: RuntimeEvent[] = [];
+    const reading = (async () => {
+      for await (const e of subscriber.stream({ jobId: 'job', scopeId: 'scope', fromSeq: 1, until: (e) => e.type === 'job.completed' })) got.push(e);
+    })();
+    await new Promise((r) => setTimeout(r, 40));
+    await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'hi' } });
+    await publisher.publish({ type: 'job.completed', jobId: 'job', scopeId: 'scope', data: { from: 'running' } });
+    await Promise.race([reading, new Promise((_, reject) => setTimeout(() => reject(new Error('the stream missed events')), 3_000))]);
+    expect(got.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'model.delta'],
+      [2, 'job.completed'],
+    ]);
+    await publisher.close();
+    await subscriber.close();
+  });
+
+  it('a stream reads back what another process published while its listening connection was down', async () => {
+    const s = schema();
+    const publisher = new PostgresEventBus({ client: client(), schema: s });
+    await publisher.setup();
+    const subscriber = new PostgresEventBus({ client: client(), schema: s });
+    await subscriber.setup();
+    const got: RuntimeEvent[] = [];
+    const reading = (async () => {
+      for await (const e of subscriber.stream({ jobId: 'job', scopeId: 'scope', fromSeq: 1, until: (e) => e.type === 'job.completed' })) got.push(e);
+    })();
+    await eventually(async () => {
+      if (got.length === 0) await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'first' } });
+      return got.length > 0;
+    });
+    const channel = (subscriber as unknown as { channel: string }).channel;
+    const { rows } = await publisher['ctx'].database.client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${channel}"`]);
+    expect(rows).toHaveLength(1);
+    await terminate(rows[0]!.pid);
+    // Published while the listening connection is down (it reconnects after 50 ms at the least): no notification reaches it.
+    const before = got.length;
+    await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'while down' } });
+    await publisher.publish({ type: 'job.completed', jobId: 'job', scopeId: 'scope', data: { from: 'running' } });
+    await Promise.race([reading, new Promise((_, reject) => setTimeout(() => reject(new Error('the stream missed events')), 5_000))]);
+    const seqs = got.map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(got.slice(before).map((e) => e.type)).toEqual(['model.delta', 'job.completed']);
+    await publisher.close();
+    await subscriber.close();
+  });
+
   it('a bus registers itself while it listens: publishers notify only then, and not after it closed', async () => {
     const s = schema();
     const publisher = new PostgresEventBus({ client: client(), schema: s });

@@ -73,4 +73,103 @@ describe('EventBus.stream (default implementation)', () => {
     expect(seen).toEqual([1, 2]);
     expect(active).toBe(0);
   });
+
+  /**
+   * A bus of another process, as a listening one sees it: events of the history reach its
+   * subscribers only when `deliver` says so (a notification can be lost), `ready` resolves when
+   * `listening` does, and `resync` calls the subscribers' `onResync`.
+   */
+  class RemoteBus extends EventBus {
+    readonly history = new InMemoryEventBus();
+    private readonly subs: Array<{ handler: EventHandler; options: SubscribeOptions | undefined }> = [];
+    listening: Promise<void> = Promise.resolve();
+    override publish<K extends RuntimeEventType>(event: RuntimeEventInput<K>): Promise<RuntimeEvent<K>> {
+      return this.history.publish(event);
+    }
+    override subscribe(handler: EventHandler, options?: SubscribeOptions) {
+      const sub = { handler, options };
+      this.subs.push(sub);
+      return () => void this.subs.splice(this.subs.indexOf(sub), 1);
+    }
+    override replay(options: ReplayOptions): Promise<readonly RuntimeEvent[]> {
+      return this.history.replay(options);
+    }
+    override ready(): Promise<void> {
+      return this.listening;
+    }
+    deliver(event: RuntimeEvent): void {
+      for (const s of this.subs) void s.handler(event);
+    }
+    resync(): void {
+      for (const s of this.subs) s.options?.onResync?.();
+    }
+  }
+
+  it('reads the history only once the bus hears other processes, so nothing published before that is lost', async () => {
+    const bus = new RemoteBus();
+    let listen!: () => void;
+    bus.listening = new Promise((r) => (listen = r));
+    const seen: number[] = [];
+    const done = (async () => {
+      for await (const e of bus.stream({ jobId: 'j', scopeId, fromSeq: 1, until: (x) => x.seq === 2 })) seen.push(e.seq);
+    })();
+    await new Promise((r) => setTimeout(r, 5));
+    // Published before the bus listens: never delivered live.
+    await bus.publish(delta('a'));
+    await bus.publish(delta('b'));
+    listen();
+    await done;
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('fills a hole in the seqs of live events from the history', async () => {
+    const bus = new RemoteBus();
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const e of bus.stream({ jobId: 'j', scopeId, fromSeq: 1, until: (x) => x.seq === 4 })) seen.push(`${e.seq}:${(e.data as { textDelta: string }).textDelta}`);
+    })();
+    await new Promise((r) => setTimeout(r, 5));
+    const events = [];
+    for (const t of ['a', 'b', 'c', 'd']) events.push(await bus.publish(delta(t)));
+    // 2 and 3 were lost on the way: 4 arrives after 1.
+    bus.deliver(events[0]!);
+    bus.deliver(events[3]!);
+    await done;
+    expect(seen).toEqual(['1:a', '2:b', '3:c', '4:d']);
+  });
+
+  it('reads the history again when the bus says it may have missed events (onResync)', async () => {
+    const bus = new RemoteBus();
+    const seen: number[] = [];
+    const done = (async () => {
+      for await (const e of bus.stream({ jobId: 'j', scopeId, fromSeq: 1, until: (x) => x.type === 'job.completed' })) seen.push(e.seq);
+    })();
+    await new Promise((r) => setTimeout(r, 5));
+    bus.deliver(await bus.publish(delta('a')));
+    // The last events were published while the bus's connection was down: only a resync brings them.
+    await bus.publish(delta('b'));
+    await bus.publish({ type: 'job.completed', jobId: 'j', scopeId, data: { from: 'running' } });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(seen).toEqual([1]);
+    bus.resync();
+    await done;
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('with drop-oldest, reports the holes its subscriber dropped instead of reading them back', async () => {
+    const bus = new RemoteBus();
+    const gaps: unknown[] = [];
+    const seen: number[] = [];
+    const done = (async () => {
+      for await (const e of bus.stream({ jobId: 'j', scopeId, fromSeq: 1, overflow: 'drop-oldest', onGap: (g) => gaps.push(g), until: (x) => x.seq === 3 })) seen.push(e.seq);
+    })();
+    await new Promise((r) => setTimeout(r, 5));
+    const events = [];
+    for (const t of ['a', 'b', 'c']) events.push(await bus.publish(delta(t)));
+    bus.deliver(events[0]!);
+    bus.deliver(events[2]!);
+    await done;
+    expect(seen).toEqual([1, 3]);
+    expect(gaps).toEqual([{ dropped: 1, first: { jobId: 'j', seq: 2 }, last: { jobId: 'j', seq: 2 } }]);
+  });
 });

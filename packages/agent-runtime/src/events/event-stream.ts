@@ -6,13 +6,17 @@ import type { RuntimeEvent } from './runtime-event.js';
 
 const DEFAULT_MAX_BUFFERED = 10_000;
 
-type StreamSource = Pick<EventBus, 'subscribe' | 'replay'>;
+type StreamSource = Pick<EventBus, 'subscribe' | 'replay'> & Partial<Pick<EventBus, 'ready'>>;
 
 /**
  * `EventBus.stream` on top of `subscribe` and `replay`: subscribes first (buffering live
- * events), then replays from `fromSeq`, then hands out the buffered and following live events,
- * skipping seqs already replayed. Nothing published after the call is missed, nothing is seen
- * twice. When the job's seqs skip (history evicted, events dropped) `onGap` says so.
+ * events), waits until the bus hears other processes (`ready`), then replays from `fromSeq`,
+ * then hands out the buffered and following live events, skipping seqs already replayed.
+ * Nothing published after the call is missed, nothing is seen twice. A live event that comes
+ * after a hole in the job's seqs (a notification lost while a connection was down) is preceded
+ * by the missing events, read from the history, and when the bus says it may have missed some
+ * (`onResync`) the history is read from the next seq; where the history no longer has them
+ * (evicted), or the subscriber dropped them (`drop-oldest`), `onGap` says so.
  */
 export function streamEvents(source: StreamSource, options: StreamOptions): AsyncIterable<RuntimeEvent> {
   const maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
@@ -38,6 +42,8 @@ async function* iterate(
   const types = options.eventTypes ? new Set(options.eventTypes) : undefined;
   const queue = new FifoQueue<RuntimeEvent>();
   let failure: unknown;
+  /** Set when the bus may have missed events of other processes: read the job's history again. */
+  let resync = false;
   let wake: (() => void) | undefined;
   const notify = (): void => {
     const w = wake;
@@ -83,6 +89,10 @@ async function* iterate(
         failure ??= error;
         notify();
       },
+      onResync: () => {
+        resync = true;
+        notify();
+      },
     },
   );
 
@@ -99,8 +109,13 @@ async function* iterate(
     return types === undefined || types.has(event.type);
   };
 
+  // With a replay and nothing dropped on purpose, a hole in the job's seqs is filled from its history.
+  const fills = fromSeq !== undefined && jobId !== undefined && scopeId !== undefined && overflow === 'disconnect';
   try {
     if (fromSeq !== undefined && jobId !== undefined && scopeId !== undefined) {
+      // Events of other processes that the replay does not hold arrive live from here on.
+      await source.ready?.().catch(() => undefined);
+      if (signal?.aborted) return;
       const replayed = await source.replay({ jobId, scopeId, fromSeq });
       for (const event of replayed) {
         if (signal?.aborted) return;
@@ -111,8 +126,26 @@ async function* iterate(
     }
     for (;;) {
       if (signal?.aborted) return;
+      if (resync && fills && expected !== undefined) {
+        resync = false;
+        for (const m of await source.replay({ jobId: jobId!, scopeId: scopeId!, fromSeq: expected })) {
+          if (signal?.aborted) return;
+          if (!admit(m)) continue;
+          yield m;
+          if (until?.(m)) return;
+        }
+      }
       const event = queue.shift();
       if (event !== undefined) {
+        if (fills && expected !== undefined && event.seq > expected) {
+          const missing = await source.replay({ jobId: jobId!, scopeId: scopeId!, fromSeq: expected, limit: event.seq - expected });
+          for (const m of missing) {
+            if (signal?.aborted) return;
+            if (m.seq >= event.seq || !admit(m)) continue;
+            yield m;
+            if (until?.(m)) return;
+          }
+        }
         if (!admit(event)) continue;
         yield event;
         if (until?.(event)) return;

@@ -560,10 +560,12 @@ export class RuntimeKernel implements HandleHost {
               finish();
             }
           },
-          { jobId, scopeId },
+          // Events of other processes possibly missed: read the job again.
+          { jobId, scopeId, onResync: () => check() },
         );
-        // A change between our read and the subscription, or an event bus that does not reach
-        // this process: re-read now, then every `POLL_MS` until something changes.
+        // A change between our read and the subscription (read once the bus hears other
+        // processes), or an event bus that does not reach this process: re-read, then every
+        // `POLL_MS` until something changes.
         const check = () =>
           void this.stores.jobs.get({ jobId, scopeId }).then(
             (j) => {
@@ -580,7 +582,12 @@ export class RuntimeKernel implements HandleHost {
           clearInterval(poll);
         };
         if (done) stopFollowing();
-        else check();
+        else {
+          const first = () => {
+            if (!done) check();
+          };
+          void this.stores.events.ready().then(first, first);
+        }
       }
     });
   }

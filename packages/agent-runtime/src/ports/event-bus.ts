@@ -38,6 +38,12 @@ export interface SubscribeOptions extends EventFilter {
   readonly onDisconnect?: ((error: SubscriberOverflowError) => void) | undefined;
   /** Called when the handler throws or rejects; the subscriber keeps receiving. */
   readonly onError?: ((error: unknown, event: RuntimeEvent) => void) | undefined;
+  /**
+   * Called when events of other processes may have been missed for a while (the bus lost its
+   * connection to them and has it back): a subscriber that must not miss any reads them with
+   * `replay`. `stream` does this by itself.
+   */
+  readonly onResync?: (() => void) | undefined;
 }
 
 export interface ReplayOptions {
@@ -101,8 +107,21 @@ export abstract class EventBus {
     return false;
   }
 
-  /** Calls `handler` for every matching event published from now on, in publish order. */
+  /**
+   * Calls `handler` for every matching event published from now on, in publish order. On a bus
+   * that delivers across processes, events of other processes reach a new subscriber once
+   * `ready()` resolves.
+   */
   abstract subscribe(handler: EventHandler, options?: SubscribeOptions): EventUnsubscribe;
+
+  /**
+   * Resolves once events published by other processes reach this bus's subscribers (a bus
+   * listening in the background, after its first `subscribe`). A reader that subscribes, awaits
+   * this, then reads the job's history misses nothing in between. The default (a bus with no
+   * other processes) resolves at once; a bus that cannot listen resolves too, and its
+   * subscribers get only this process's events.
+   */
+  async ready(): Promise<void> {}
 
   /** The job's retained events in seq order from `fromSeq`. Another scope's job has none. */
   abstract replay(options: ReplayOptions): Promise<readonly RuntimeEvent[]>;

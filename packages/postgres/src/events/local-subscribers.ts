@@ -91,6 +91,22 @@ export class LocalSubscribers {
     for (const sub of this.unkeyed) this.offerTo(sub, event);
   }
 
+  /** Tells every subscriber that events of other processes may have been missed (`onResync`). */
+  resync(): void {
+    const subs = [...this.unkeyed];
+    for (const set of this.byJob.values()) subs.push(...set);
+    for (const sub of subs) {
+      const onResync = sub.options.onResync;
+      if (onResync && !sub.closed) {
+        try {
+          onResync();
+        } catch {
+          // Its own failure.
+        }
+      }
+    }
+  }
+
   closeAll(): void {
     for (const set of [...this.byJob.values()]) for (const sub of set) this.close(sub);
     for (const sub of [...this.unkeyed]) this.close(sub);

@@ -201,6 +201,11 @@ export class PostgresEventBus extends EventBus {
     return unsubscribe;
   }
 
+  /** Resolves once this bus listens for other processes' events (after its first `subscribe`), or could not. */
+  override async ready(): Promise<void> {
+    await this.listening;
+  }
+
   override async replay(options: ReplayOptions): Promise<readonly RuntimeEvent[]> {
     const fromSeq = options.fromSeq ?? 1;
     if (!Number.isInteger(fromSeq) || fromSeq < 1) throw new InvalidArgumentError('fromSeq', 'must be an integer ≥ 1');
@@ -332,18 +337,24 @@ export class PostgresEventBus extends EventBus {
   private async listenOnChannel(): Promise<(() => Promise<void>) | undefined> {
     const client = this.ctx.database.client;
     if (!client.listen) return undefined;
-    return client.listen(this.channel, (payload) => {
-      let notice: Notice;
-      try {
-        notice = JSON.parse(payload) as Notice;
-      } catch {
-        return;
-      }
-      // Ours, or of a job no subscriber here follows: not parsed, nor read back when too large to ride along.
-      if (notice.o === this.origin || typeof notice.s !== 'string' || typeof notice.j !== 'string' || !this.local.wants(notice.s, notice.j)) return;
-      // Events of other processes are handed over in the order their notifications arrive.
-      this.remoteChain = this.remoteChain.then(() => this.deliverRemote(notice)).catch(() => undefined);
-    });
+    return client.listen(
+      this.channel,
+      (payload) => {
+        let notice: Notice;
+        try {
+          notice = JSON.parse(payload) as Notice;
+        } catch {
+          return;
+        }
+        // Ours, or of a job no subscriber here follows: not parsed, nor read back when too large to ride along.
+        if (notice.o === this.origin || typeof notice.s !== 'string' || typeof notice.j !== 'string' || !this.local.wants(notice.s, notice.j)) return;
+        // Events of other processes are handed over in the order their notifications arrive.
+        this.remoteChain = this.remoteChain.then(() => this.deliverRemote(notice)).catch(() => undefined);
+      },
+      // Listening again after a lost connection: what other processes published meanwhile was
+      // not notified here; subscribers read it back (streams do by themselves).
+      { onRelisten: () => this.local.resync() },
+    );
   }
 
   private async deliverRemote(notice: Notice): Promise<void> {

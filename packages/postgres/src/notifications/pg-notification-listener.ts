@@ -1,15 +1,16 @@
 import type pg from 'pg';
 import { quoteIdent } from '../sql/identifiers.js';
 import { mapDriverError } from '../sql/driver-errors.js';
-import type { NotificationHandler } from '../sql/sql-client.js';
+import type { ListenOptions, NotificationHandler } from '../sql/sql-client.js';
 
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2_000;
 
 /**
  * LISTEN on one dedicated connection for every channel of a client. When the connection is
- * lost it reconnects with backoff and listens again on every channel (notifications sent while it
- * was down are lost: signals are wake-ups, and waiters re-read the store).
+ * lost it reconnects with backoff and listens again on every channel. Notifications sent while it
+ * was down are lost: signals are wake-ups, and waiters re-read the store; a listener that must
+ * not miss any is told (`ListenOptions.onRelisten`) and reads what it missed.
  *
  * A pg client runs one statement at a time (pg 8 queues a second one with a deprecation
  * warning; pg 9 refuses it): LISTEN and UNLISTEN from concurrent callers go through one queue,
@@ -17,6 +18,10 @@ const RETRY_MAX_MS = 2_000;
  */
 export class PgNotificationListener {
   private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  /** Per handler entry, what to call when its channel is listened to again on a new connection. */
+  private readonly relisten = new WeakMap<NotificationHandler, () => void>();
+  /** Set once a connection listened: a later one is a reconnection. */
+  private connectedBefore = false;
   /** Per channel, its LISTEN on the current connection (in flight or done). */
   private readonly listened = new Map<string, Promise<void>>();
   /** The last statement queued on the connection: the next one starts when it has settled. */
@@ -29,10 +34,11 @@ export class PgNotificationListener {
 
   constructor(private readonly createClient: () => pg.Client) {}
 
-  async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+  async listen(channel: string, handler: NotificationHandler, options: ListenOptions = {}): Promise<() => Promise<void>> {
     let set = this.handlers.get(channel);
     if (!set) this.handlers.set(channel, (set = new Set()));
     const entry: NotificationHandler = (payload) => handler(payload);
+    if (options.onRelisten) this.relisten.set(entry, options.onRelisten);
     set.add(entry);
     try {
       const client = await this.connection();
@@ -125,6 +131,19 @@ export class PgNotificationListener {
     }
     this.client = client;
     this.retryMs = RETRY_MIN_MS;
+    // Listening again after a lost connection: those who must not miss a notification catch up.
+    if (this.connectedBefore) {
+      for (const set of this.handlers.values()) {
+        for (const entry of set) {
+          try {
+            this.relisten.get(entry)?.();
+          } catch {
+            // Its own failure.
+          }
+        }
+      }
+    }
+    this.connectedBefore = true;
     return client;
   }
 

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { InvalidArgumentError } from '@baton/llm-client';
 import { isConnectionError, mapDriverError, sqlState } from './driver-errors.js';
 import { PgNotificationListener } from '../notifications/pg-notification-listener.js';
-import type { NotificationHandler, QueryOptions, SqlClient, SqlExecutor, SqlResult, WarmOptions } from './sql-client.js';
+import type { ListenOptions, NotificationHandler, QueryOptions, SqlClient, SqlExecutor, SqlResult, WarmOptions } from './sql-client.js';
 
 /** Connections of a pool the client opens when `poolConfig.max` is not given. */
 export const DEFAULT_POOL_MAX = 10;
@@ -264,10 +264,10 @@ export class PgSqlClient implements SqlClient {
     }
   }
 
-  async listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+  async listen(channel: string, handler: NotificationHandler, options?: ListenOptions): Promise<() => Promise<void>> {
     if (this.closed) throw new InvalidArgumentError('client', 'closed');
     this.listener ??= new PgNotificationListener(() => new pg.Client(this.pool.options));
-    return this.listener.listen(channel, handler);
+    return this.listener.listen(channel, handler, options);
   }
 
   async close(): Promise<void> {

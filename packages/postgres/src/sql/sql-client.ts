@@ -41,6 +41,15 @@ export interface WarmOptions {
 /** Called with the payload of each notification on a channel. */
 export type NotificationHandler = (payload: string) => void;
 
+export interface ListenOptions {
+  /**
+   * Called when the channel is listened to again on a new connection, after the one that
+   * listened was lost: notifications sent in between were lost, and a listener that must not
+   * miss any reads what it missed from the tables.
+   */
+  readonly onRelisten?: (() => void) | undefined;
+}
+
 /**
  * The small SQL surface the stores need, so that the same SQL text runs on a Postgres server
  * (`pg.Pool`) and on embedded PGlite. `transaction` runs `fn` on one connection between BEGIN and
@@ -51,7 +60,7 @@ export interface SqlClient extends SqlExecutor {
   /** `postgres` for a server, `pglite` for the embedded engine. */
   readonly kind: 'postgres' | 'pglite';
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  listen?(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  listen?(channel: string, handler: NotificationHandler, options?: ListenOptions): Promise<() => Promise<void>>;
   /**
    * Opens connections ahead of the first request, so that its statements neither wait for a
    * connection nor for the server to load the tables' metadata on a new one. Absent on a client
