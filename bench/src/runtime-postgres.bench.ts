@@ -17,6 +17,9 @@
  *     brand-new process's first resume also pays for first calls (mostly zod compiling the
  *     record schemas), which no row here includes. The connections row counts the connections
  *     each of the last two opened inside the span.
+ * W5  cancel() 20 ms into a 5 s model call: until `result()` rejects (the cancel is decided in the
+ *     process running the job, before any write), and until `cancel()` resolves (the
+ *     cancellation written).
  * Wake-up: a job paused in a worker of host process A (`hosts/worker-host.ts`); its action
  *     resolved in this process (B); the span ends when the job's code runs again in A (A's wall
  *     clock, aligned to this one by the ping with the shortest round trip). With LISTEN/NOTIFY
@@ -29,6 +32,7 @@
  *     warm-pool resume is also timed after 300 ms of idleness (a host between requests).
  */
 import { RuntimeKernel, type Workflow } from '@baton/agent-runtime';
+import { ExecutionEngine, ScriptedProvider } from '@baton/llm-client';
 import { createEmbeddedStores, createPostgresStores, PgSqlClient, type SqlExecutor } from '@baton/postgres';
 import { RedisSignalChannel } from '@baton/redis';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -103,6 +107,40 @@ async function w2(label: string, open: () => Promise<Awaited<ReturnType<typeof c
   await kernel.close();
   await stores.close();
   return latencyRow(`W2 per step (10-step job / 10), ${label}`, perStep, label.startsWith('Postgres') ? '≤ 0.8 ms median' : '', 'ms');
+}
+
+/**
+ * W5 on Postgres: a job waits on a 5 s model call; `cancel()` 20 ms in. `result()` rejects when
+ * the cancel is decided (no write waited for); `cancel()` resolves once the cancellation is
+ * written.
+ */
+async function w5Postgres(): Promise<Array<Record<string, string | number>>> {
+  const stores = await createPostgresStores({ connectionString: url, schema, autoMigrate: false });
+  const provider = new ScriptedProvider({ loop: true, script: [{ text: 'slow', delayMs: 5_000 }] });
+  const kernel = RuntimeKernel.create({ engine: new ExecutionEngine({ provider }), stores, workflows: { slow: async (ctx) => (await ctx.callModel({ messages: [{ role: 'user', content: 'hi' }] })).text } });
+  const rejected: number[] = [];
+  const recorded: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const h = await kernel.execute({ ...scope, workflow: 'slow', input: null });
+    let rejectedAt = 0n;
+    const result = h.result().catch(() => (rejectedAt = process.hrtime.bigint()));
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = process.hrtime.bigint();
+    const written = await h.cancel();
+    const t1 = process.hrtime.bigint();
+    await result;
+    if (written?.status !== 'cancelled') throw new Error(`job ${h.jobId} ended ${written?.status}`);
+    if (i >= 10) {
+      rejected.push(Number(rejectedAt - t0));
+      recorded.push(Number(t1 - t0));
+    }
+  }
+  await kernel.close();
+  await stores.close();
+  return [
+    latencyRow('W5 cancel → result() rejects, Postgres', rejected, '', 'ms'),
+    latencyRow('W5 cancel → cancellation recorded (cancel() resolves), Postgres', recorded, '', 'ms'),
+  ];
 }
 
 /** The cost of one more step: 20-step and 10-step jobs in turn, (t20 − t10) / 10, and the statements each sends. */
@@ -425,6 +463,7 @@ if (await reachable()) {
   rows.push(await w2('Postgres 127.0.0.1', () => createPostgresStores({ connectionString: url, schema, autoMigrate: false }), 120));
   rows.push(...(await w2Marginal(60)));
   rows.push(...(await w3Postgres()));
+  rows.push(...(await w5Postgres()));
   rows.push(...(await wakeUp('postgres', 'LISTEN/NOTIFY')));
   if (await redisReachable()) rows.push(...(await wakeUp(redisUrl, 'Redis pub/sub')));
   else console.log(`(Redis at ${redisUrl} unreachable: the Redis wake-up row skipped)`);
