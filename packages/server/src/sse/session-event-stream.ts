@@ -46,6 +46,8 @@ export async function pumpSessionEvents(deps: StreamDeps, request: SessionStream
   let queue: RuntimeEvent[] = [];
   let head = 0;
   let failure: unknown;
+  /** Set when the bus may have missed events of other processes: the session is read again. */
+  let resync = false;
   let wake: (() => void) | undefined;
   const notify = (): void => {
     const w = wake;
@@ -77,6 +79,14 @@ export async function pumpSessionEvents(deps: StreamDeps, request: SessionStream
   const deliver = async (event: RuntimeEvent, f: Followed): Promise<boolean> => {
     if (event.seq <= f.seq) return true;
     if (f.seq > 0 && event.seq > f.seq + 1) {
+      // A hole (a notification of another process lost on the way): the job's history fills it.
+      const missing = await bus.replay({ jobId: event.jobId, scopeId, fromSeq: f.seq + 1, limit: event.seq - f.seq - 1 });
+      for (const m of missing) {
+        if (m.seq !== f.seq + 1 || m.seq >= event.seq) continue;
+        if (!(await deliver(m, f))) return false;
+      }
+    }
+    if (f.seq > 0 && event.seq > f.seq + 1) {
       channel.message(undefined, 'stream.gap', JSON.stringify({ dropped: event.seq - f.seq - 1, first: { jobId: event.jobId, seq: f.seq + 1 }, last: { jobId: event.jobId, seq: event.seq - 1 } }));
     }
     f.seq = event.seq;
@@ -97,12 +107,18 @@ export async function pumpSessionEvents(deps: StreamDeps, request: SessionStream
       }
       notify();
     },
-    { scopeId, maxQueue: request.maxBuffered, overflow: 'disconnect', onDisconnect: (error) => ((failure ??= error), notify()) },
+    {
+      scopeId,
+      maxQueue: request.maxBuffered,
+      overflow: 'disconnect',
+      onDisconnect: (error) => ((failure ??= error), notify()),
+      onResync: () => ((resync = true), notify()),
+    },
   );
   channel.signal.addEventListener('abort', notify, { once: true });
 
-  try {
-    const plan = await replayPlan(deps, request, follow, () => newest);
+  /** Sends the retained events of each planned job from its seq; false once the client is gone. */
+  const replayJobs = async (plan: Array<{ job: JobRecord; fromSeq: number }>): Promise<boolean> => {
     for (const { job, fromSeq } of plan) {
       const f = followed.get(job.id) ?? follow(job, 0);
       const events = await bus.replay({ jobId: job.id, scopeId, fromSeq });
@@ -110,16 +126,31 @@ export async function pumpSessionEvents(deps: StreamDeps, request: SessionStream
       if (first && f.seq === 0 && first.seq > fromSeq) {
         channel.message(undefined, 'stream.gap', JSON.stringify({ dropped: first.seq - fromSeq, first: { jobId: job.id, seq: fromSeq }, last: { jobId: job.id, seq: first.seq - 1 } }));
       }
-      for (const event of events) if (!(await deliver(event, f))) return;
+      for (const event of events) if (!(await deliver(event, f))) return false;
       if (!f.terminal && isTerminalJobStatus(job.status)) {
         // Ended before we looked: nothing more will come once its last retained event is out.
         const last = await bus.replay({ jobId: job.id, scopeId, fromSeq: Math.max(1, f.seq) });
         if (last.length === 0 || (last.length === 1 && TERMINAL_JOB_EVENT_TYPES.has(last[0]!.type))) f.terminal = true;
       }
     }
+    return true;
+  };
+
+  try {
+    // Events of other processes that the history read below does not hold arrive live from here on.
+    await bus.ready().catch(() => undefined);
+    if (!(await replayJobs(await replayPlan(deps, request, follow, () => newest)))) return;
 
     for (;;) {
       if (channel.closed) return;
+      if (resync) {
+        // The bus may have missed events of other processes: continue each followed job after
+        // its last seq sent, and pick up the session's jobs created since, as a resumed stream would.
+        resync = false;
+        const cursor = [...followed].filter(([, f]) => f.seq > 0 && !f.terminal).map(([jobId, f]) => ({ jobId, seq: f.seq }));
+        if (!(await replayJobs(await replayPlan(deps, { ...request, cursor: cursor.length > 0 ? cursor : undefined }, follow, () => newest)))) return;
+        continue;
+      }
       const event = queue[head];
       if (event === undefined) {
         if (failure !== undefined) throw failure;
