@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus, type EventHandler, type ReplayOptions, type SubscribeOptions } from '../ports/event-bus.js';
+import { LossyEventBus } from '../testing/lossy-event-bus.js';
 import { InMemoryEventBus } from './in-memory-event-bus.js';
 import type { RuntimeEvent, RuntimeEventInput } from './runtime-event.js';
 import type { RuntimeEventType } from './runtime-event-type.js';
@@ -74,41 +75,9 @@ describe('EventBus.stream (default implementation)', () => {
     expect(active).toBe(0);
   });
 
-  /**
-   * A bus of another process, as a listening one sees it: events of the history reach its
-   * subscribers only when `deliver` says so (a notification can be lost), `ready` resolves when
-   * `listening` does, and `resync` calls the subscribers' `onResync`.
-   */
-  class RemoteBus extends EventBus {
-    readonly history = new InMemoryEventBus();
-    private readonly subs: Array<{ handler: EventHandler; options: SubscribeOptions | undefined }> = [];
-    listening: Promise<void> = Promise.resolve();
-    override publish<K extends RuntimeEventType>(event: RuntimeEventInput<K>): Promise<RuntimeEvent<K>> {
-      return this.history.publish(event);
-    }
-    override subscribe(handler: EventHandler, options?: SubscribeOptions) {
-      const sub = { handler, options };
-      this.subs.push(sub);
-      return () => void this.subs.splice(this.subs.indexOf(sub), 1);
-    }
-    override replay(options: ReplayOptions): Promise<readonly RuntimeEvent[]> {
-      return this.history.replay(options);
-    }
-    override ready(): Promise<void> {
-      return this.listening;
-    }
-    deliver(event: RuntimeEvent): void {
-      for (const s of this.subs) void s.handler(event);
-    }
-    resync(): void {
-      for (const s of this.subs) s.options?.onResync?.();
-    }
-  }
-
   it('reads the history only once the bus hears other processes, so nothing published before that is lost', async () => {
-    const bus = new RemoteBus();
     let listen!: () => void;
-    bus.listening = new Promise((r) => (listen = r));
+    const bus = new LossyEventBus({ listening: new Promise((r) => (listen = r)) });
     const seen: number[] = [];
     const done = (async () => {
       for await (const e of bus.stream({ jobId: 'j', scopeId, fromSeq: 1, until: (x) => x.seq === 2 })) seen.push(e.seq);
@@ -123,7 +92,7 @@ describe('EventBus.stream (default implementation)', () => {
   });
 
   it('fills a hole in the seqs of live events from the history', async () => {
-    const bus = new RemoteBus();
+    const bus = new LossyEventBus();
     const seen: string[] = [];
     const done = (async () => {
       for await (const e of bus.stream({ jobId: 'j', scopeId, fromSeq: 1, until: (x) => x.seq === 4 })) seen.push(`${e.seq}:${(e.data as { textDelta: string }).textDelta}`);
@@ -139,7 +108,7 @@ describe('EventBus.stream (default implementation)', () => {
   });
 
   it('reads the history again when the bus says it may have missed events (onResync)', async () => {
-    const bus = new RemoteBus();
+    const bus = new LossyEventBus();
     const seen: number[] = [];
     const done = (async () => {
       for await (const e of bus.stream({ jobId: 'j', scopeId, fromSeq: 1, until: (x) => x.type === 'job.completed' })) seen.push(e.seq);
@@ -157,7 +126,7 @@ describe('EventBus.stream (default implementation)', () => {
   });
 
   it('with drop-oldest, reports the holes its subscriber dropped instead of reading them back', async () => {
-    const bus = new RemoteBus();
+    const bus = new LossyEventBus();
     const gaps: unknown[] = [];
     const seen: number[] = [];
     const done = (async () => {

@@ -13,6 +13,14 @@ const MAX_DEPTH = 256;
  * several times faster than a schema union, because every stored record goes through it.
  */
 export function isJsonValue(value: unknown, depth = 0): value is JsonValue {
+  return walkJson(value, depth, false);
+}
+
+/**
+ * The walk of `isJsonValue`; with `frozen`, also whether `copy` would return the value equal:
+ * every object and array frozen, no property holding `undefined` (a copy drops those).
+ */
+function walkJson(value: unknown, depth: number, frozen: boolean): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -21,15 +29,17 @@ export function isJsonValue(value: unknown, depth = 0): value is JsonValue {
       return Number.isFinite(value);
     case 'object': {
       if (value === null) return true;
-      if (depth >= MAX_DEPTH) return false;
+      if (depth >= MAX_DEPTH || (frozen && !Object.isFrozen(value))) return false;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!isJsonValue(value[i], depth + 1)) return false;
+        for (let i = 0; i < value.length; i++) if (!walkJson(value[i], depth + 1, frozen)) return false;
         return true;
       }
       if (!isPlainObject(value)) return false;
-      for (const key of Object.keys(value)) {
+      for (const key in value) {
         const v = value[key];
-        if (v !== undefined && !isJsonValue(v, depth + 1)) return false;
+        if (v === undefined) {
+          if (frozen) return false;
+        } else if (!walkJson(v, depth + 1, frozen)) return false;
       }
       return true;
     }
@@ -55,7 +65,7 @@ export const JsonObjectSchema: z.ZodType<JsonObject> = z.custom<JsonObject>((v) 
 export function toFrozenJson(value: unknown, path: string): JsonValue {
   // Deeply frozen JSON (a copy this function made, handed from a run to its store or from the
   // runtime to its bus) cannot change: it is kept as it is, checked by a walk that allocates nothing.
-  if (typeof value === 'object' && value !== null && Object.isFrozen(value) && isFrozenJson(value, 0)) return value as JsonValue;
+  if (typeof value === 'object' && value !== null && Object.isFrozen(value) && walkJson(value, 0, true)) return value as JsonValue;
   try {
     return copy(value, 0);
   } catch (error) {
@@ -73,34 +83,6 @@ export function toFrozenJsonObject(value: unknown, path: string): JsonObject {
 /** Checks that `value` is a JSON object without copying it: throws `toFrozenJsonObject`'s error (naming the first bad value) when it is not. */
 export function checkJsonObject(value: unknown, path: string): void {
   if (!(isPlainObject(value) && isJsonValue(value))) toFrozenJsonObject(value, path);
-}
-
-/** Whether `value` is JSON that `copy` would return equal, every object and array in it frozen. */
-function isFrozenJson(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object': {
-      if (value === null) return true;
-      if (depth >= MAX_DEPTH || !Object.isFrozen(value)) return false;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!isFrozenJson(value[i], depth + 1)) return false;
-        return true;
-      }
-      if (!isPlainObject(value)) return false;
-      for (const key in value) {
-        // `copy` drops undefined properties: an object holding one is not what it would return.
-        const v = (value as Record<string, unknown>)[key];
-        if (v === undefined || !isFrozenJson(v, depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
 }
 
 /** Thrown inside the walk; each level adds its key on the way out, so paths cost nothing on success. */

@@ -1,48 +1,16 @@
-import { EventBus, InMemoryEventBus, RuntimeKernel, type EventHandler, type ReplayOptions, type RuntimeEvent, type RuntimeEventInput, type RuntimeEventType, type SubscribeOptions } from '@baton/agent-runtime';
-import { makeTestJobRecord } from '@baton/agent-runtime/testing';
+import { RuntimeKernel, type RuntimeEvent } from '@baton/agent-runtime';
+import { LossyEventBus, makeTestJobRecord } from '@baton/agent-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { ActionTokenVault } from '../actions/action-token-vault.js';
 import type { EventChannel } from './event-channel.js';
 import { pumpSessionEvents } from './session-event-stream.js';
 import { FrameCache } from './sse-frame.js';
 
-/**
- * A bus of another process, as a listening one sees it: events reach subscribers only when
- * `deliver` says so (a notification can be lost), `ready` resolves when `listening` does, and
- * `resync` calls the subscribers' `onResync`.
- */
-class RemoteBus extends EventBus {
-  readonly history = new InMemoryEventBus();
-  private readonly subs: Array<{ handler: EventHandler; options: SubscribeOptions | undefined }> = [];
-  listening: Promise<void> = Promise.resolve();
-  override publish<K extends RuntimeEventType>(event: RuntimeEventInput<K>): Promise<RuntimeEvent<K>> {
-    return this.history.publish(event);
-  }
-  override subscribe(handler: EventHandler, options?: SubscribeOptions) {
-    const sub = { handler, options };
-    this.subs.push(sub);
-    return () => void this.subs.splice(this.subs.indexOf(sub), 1);
-  }
-  override replay(options: ReplayOptions): Promise<readonly RuntimeEvent[]> {
-    return this.history.replay(options);
-  }
-  override ready(): Promise<void> {
-    return this.listening;
-  }
-  deliver(event: RuntimeEvent): void {
-    for (const s of this.subs) void s.handler(event);
-  }
-  resync(): void {
-    for (const s of this.subs) s.options?.onResync?.();
-  }
-}
-
 const scopeId = 'tenant-a';
 const sessionId = 'chat';
 
 function setup(listening?: Promise<void>) {
-  const bus = new RemoteBus();
-  if (listening) bus.listening = listening;
+  const bus = new LossyEventBus({ listening });
   const kernel = RuntimeKernel.create({ stores: { ...RuntimeKernel.create().stores, events: bus } });
   const sent: Array<{ id: string | undefined; event: string; data: string }> = [];
   const abort = new AbortController();
