@@ -1,6 +1,36 @@
 import { AbortError, TimeoutError } from '../errors/engine-errors.js';
 
 /**
+ * The scopes in flight per caller signal, behind one 'abort' listener per signal: a job's signal
+ * sees a model call per step, and adding then removing a listener on it for each one costs more
+ * than the call's own bookkeeping. The listener stays until the signal aborts (or is collected
+ * with it).
+ */
+const watching = new WeakMap<AbortSignal, Set<AttemptScope>>();
+
+function watch(signal: AbortSignal, scope: AttemptScope): void {
+  let scopes = watching.get(signal);
+  if (!scopes) {
+    const set = new Set<AttemptScope>();
+    scopes = set;
+    watching.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        watching.delete(signal);
+        for (const s of [...set]) s.callerAborted();
+      },
+      { once: true },
+    );
+  }
+  scopes.add(scope);
+}
+
+function unwatch(signal: AbortSignal, scope: AttemptScope): void {
+  watching.get(signal)?.delete(scope);
+}
+
+/**
  * The cancellation of one provider attempt: one `AbortController` fired by the caller's signal
  * or by the attempt's timeout, whichever comes first (no `AbortSignal.any`, no leaked timer or
  * listener once `dispose()` ran). Errors raised after it fired are reported as `AbortError`
@@ -21,9 +51,9 @@ export class AttemptScope {
     this.timeoutMs = options.timeoutMs;
     this.what = options.what;
     if (this.callerSignal !== undefined) {
-      if (this.callerSignal.aborted) this.onCallerAbort();
+      if (this.callerSignal.aborted) this.callerAborted();
       else {
-        this.callerSignal.addEventListener('abort', this.onCallerAbort);
+        watch(this.callerSignal, this);
         this.listening = true;
       }
     }
@@ -67,7 +97,7 @@ export class AttemptScope {
     }
     if (this.listening) {
       this.listening = false;
-      this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+      if (this.callerSignal) unwatch(this.callerSignal, this);
     }
     this.rejectRace = undefined;
   }
@@ -78,9 +108,11 @@ export class AttemptScope {
     this.dispose();
   }
 
-  private readonly onCallerAbort = (): void => {
+  /** The caller's signal aborted (called once per scope watching it). */
+  callerAborted(): void {
+    this.listening = false;
     this.fire(new AbortError(this.callerSignal?.reason));
-  };
+  }
 
   private readonly onTimeout = (): void => {
     this.timer = undefined;
