@@ -24,14 +24,24 @@ export class StopSignal extends Error {
   readonly stop: StopReason;
   constructor(stop: StopReason) {
     const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    const stackless = setStackTraceLimit(0);
     try {
       super(`job stopped: ${stop.kind}`);
     } finally {
-      Error.stackTraceLimit = limit;
+      if (stackless) setStackTraceLimit(limit);
     }
     this.name = 'StopSignal';
     this.stop = stop;
+  }
+}
+
+/** Sets `Error.stackTraceLimit` where it can be set (not where intrinsics are frozen); whether it was. */
+function setStackTraceLimit(limit: number): boolean {
+  try {
+    Error.stackTraceLimit = limit;
+    return true;
+  } catch {
+    return false;
   }
 }
 
