@@ -43,12 +43,19 @@ const approve: Workflow = async (ctx) => {
   });
 };
 
+/** `n` steps of `delayMs` each: a job whose events another process follows while it runs. */
+const steps: Workflow = async (ctx, input) => {
+  const { n, delayMs } = input as { n: number; delayMs: number };
+  for (let i = 0; i < n; i++) await ctx.step(`s${i}`, () => new Promise<number>((r) => setTimeout(() => r(i), delayMs)));
+  return { n, host: hostId };
+};
+
 const stores = await createPostgresStores({ connectionString, schema });
 const kernel = RuntimeKernel.create({
   stores,
   queue: stores.queue,
   hostId,
-  workflows: { pay, approve },
+  workflows: { pay, approve, steps },
   onActionRequired: (a) => console.log(JSON.stringify({ type: 'action', ...a })),
   onError: (e) => console.error(`[${hostId}]`, e),
 });

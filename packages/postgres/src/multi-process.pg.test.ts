@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuntimeKernel } from '@baton/agent-runtime';
+import { RuntimeKernel, type RuntimeEvent } from '@baton/agent-runtime';
 import { createPostgresStores } from './create-stores.js';
 import { DATABASE_URL, dropSchema, freshSchemaName, postgresAvailable } from './test-helpers/environment.js';
 
@@ -73,7 +73,7 @@ describe.skipIf(!available)('workers in separate processes on Postgres', () => {
     stores = await createPostgresStores({ connectionString: DATABASE_URL, schema });
     await effects.query(`CREATE TABLE "${schema}".effects (job_id text NOT NULL, step text NOT NULL, host text NOT NULL)`);
     // The client only enqueues and follows; it runs no worker.
-    client = RuntimeKernel.create({ stores, queue: stores.queue, hostId: 'client', workflows: { pay: () => undefined, approve: () => undefined } });
+    client = RuntimeKernel.create({ stores, queue: stores.queue, hostId: 'client', workflows: { pay: () => undefined, approve: () => undefined, steps: () => undefined } });
   }, 60_000);
 
   afterAll(async () => {
@@ -133,5 +133,27 @@ describe.skipIf(!available)('workers in separate processes on Postgres', () => {
     expect(job.result).toMatchObject({ approved: true });
     const { rows } = await effects.query(`SELECT step FROM "${schema}".effects WHERE job_id = $1`, [handle.jobId]);
     expect(rows).toEqual([{ step: 'ship' }]);
+  }, 60_000);
+
+  it("follows a job running in a worker process while this process's listening connection is cut: every event arrives, in order, to the last", async () => {
+    const w = workers.find((x) => x.proc.exitCode === null && x.proc.signalCode === null) ?? startWorker(schema, 'worker-d');
+    if (!workers.includes(w)) workers.push(w);
+    await w.waitFor((l) => l['type'] === 'ready');
+    const handle = await client.execute({ ...scope, workflow: 'steps', input: { n: 12, delayMs: 60 } });
+    const channel = (stores.events as unknown as { channel: string }).channel;
+    const seen: RuntimeEvent[] = [];
+    let cut = 0;
+    for await (const e of handle.events()) {
+      seen.push(e);
+      if (cut === 0 && seen.filter((x) => x.type === 'step.completed').length === 3) {
+        // This process's LISTEN connection goes; it reconnects after 50 ms at the least, while the job runs on.
+        const { rows } = await effects.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query = $1', [`LISTEN "${channel}"`]);
+        cut = rows.length;
+      }
+    }
+    expect(cut).toBe(1);
+    expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
+    expect(seen.filter((e) => e.type === 'step.completed')).toHaveLength(12);
+    expect(seen[seen.length - 1]).toMatchObject({ type: 'job.completed', data: { result: { n: 12 } } });
   }, 60_000);
 });
