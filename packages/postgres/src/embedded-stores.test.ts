@@ -91,7 +91,7 @@ describe('createEmbeddedStores', () => {
   });
 
   it('migrates once: migrate() again applies nothing', async () => {
-    expect(await stores.migrate()).toEqual({ applied: [], version: 2 });
+    expect(await stores.migrate()).toEqual({ applied: [], version: 3 });
     const other = new BatonDatabase({ client: stores.database.client, schema: 'baton' });
     expect((await other.migrate()).applied).toEqual([]);
   });
@@ -99,7 +99,7 @@ describe('createEmbeddedStores', () => {
   it('keeps two schemas on one database apart', async () => {
     const a = new BatonDatabase({ client: stores.database.client, schema: 'app_a' });
     const b = new BatonDatabase({ client: stores.database.client, schema: 'app "b"' });
-    expect((await Promise.all([a.migrate(), b.migrate()])).map((r) => r.applied)).toEqual([[1, 2], [1, 2]]);
+    expect((await Promise.all([a.migrate(), b.migrate()])).map((r) => r.applied)).toEqual([[1, 2, 3], [1, 2, 3]]);
     const jobsA = new PostgresJobStore({ database: a });
     const jobsB = new PostgresJobStore({ database: b });
     const job = makeTestJobRecord({ scopeId, id: 'same-id', input: 'a' });

@@ -202,7 +202,24 @@ const busListeners: Migration = {
   ],
 };
 
+/**
+ * Where the orphan pass of `pruneFinished` stopped in each table (the key of the last row it
+ * read), so that the next call goes on from there whichever process makes it: a sweeper in
+ * short-lived processes still reaches the end of a large table.
+ */
+const sweepCursors: Migration = {
+  version: 3,
+  name: 'sweep cursors',
+  statements: (t) => [
+    `CREATE TABLE ${t.sweepCursors} (
+      name text PRIMARY KEY,
+      position text[] NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  ],
+};
+
 /** Every migration, in version order. Append new ones; never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [initial, busListeners];
+export const MIGRATIONS: readonly Migration[] = [initial, busListeners, sweepCursors];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -23,8 +23,9 @@ export interface PruneFinishedOptions {
   orphans?: boolean | undefined;
   /**
    * Rows of each table the orphan pass reads per call (default 10,000): a call goes on from where
-   * the previous call on the same `BatonDatabase` stopped, so its cost stays bounded however large
-   * the tables grow, and every row of a table is looked at once in about (its rows ÷ this) calls.
+   * the previous call stopped, in this process or any other (the position is stored in the
+   * schema), so its cost stays bounded however large the tables grow, and every row of a table is
+   * looked at once in about (its rows ÷ this) calls.
    */
   orphanScanRows?: number | undefined;
   /** Epoch milliseconds; injectable for tests. */
@@ -39,9 +40,6 @@ export interface PruneFinishedResult {
   /** Rows of job ids without a job record removed (journal entries and heads, shared data and log, deferred events, events and their seqs, queue rows). */
   readonly orphans: number;
 }
-
-/** Where the orphan pass of each table stopped, per database: the key of the last row it read. */
-const orphanCursors = new WeakMap<BatonDatabase, Map<string, readonly string[]>>();
 
 /**
  * Removes what finished jobs no longer need once they are older than the TTL: their journal
@@ -59,10 +57,11 @@ const orphanCursors = new WeakMap<BatonDatabase, Map<string, readonly string[]>>
  * sense: sweep it with `orphans: false`. Orphans have nothing to find them by but the absence of a
  * job record, so this pass walks each table in primary-key order, `batchSize` rows a statement
  * (each deleting the orphans among them, locked with `SKIP LOCKED`), and stops after
- * `orphanScanRows` rows; the next call on the same `BatonDatabase` goes on from there, and after
- * the end of a table starts over at its beginning. A call reads at most `orphanScanRows` rows of
- * each table, however large the tables and however few the orphans; a new `BatonDatabase` (a
- * restarted process) starts at the beginning.
+ * `orphanScanRows` rows; where it stopped is stored in the schema (`sweep_cursors`), so the next
+ * call, of this process or any other (a restarted one, another worker), goes on from there, and
+ * after the end of a table starts over at its beginning. A call reads at most `orphanScanRows`
+ * rows of each table, however large the tables and however few the orphans. Two sweepers at
+ * once may read the same rows; each deletes only rows it could lock.
  */
 export async function pruneFinished(database: BatonDatabase, options: PruneFinishedOptions): Promise<PruneFinishedResult> {
   if (!Number.isFinite(options?.olderThanMs) || options.olderThanMs < 0) throw new InvalidArgumentError('olderThanMs', 'must be a number ≥ 0');
@@ -98,10 +97,11 @@ export async function pruneFinished(database: BatonDatabase, options: PruneFinis
   }
   let orphans = 0;
   if (options.orphans ?? true) {
-    let cursors = orphanCursors.get(database);
-    if (!cursors) orphanCursors.set(database, (cursors = new Map()));
+    // Where the previous call (of any process) stopped in each table.
+    const stored = await database.client.query<{ name: string; position: string[] }>(`SELECT name, position FROM ${t.sweepCursors}`);
+    const cursors = new Map(stored.rows.map((r) => [r.name, r.position] as const));
     for (const statement of orphanStatements(t)) {
-      let cursor = cursors.get(statement.table);
+      let cursor: readonly string[] | undefined = cursors.get(statement.name);
       let read = 0;
       while (read < scanRows) {
         const limit = Math.min(batchSize, scanRows - read);
@@ -115,8 +115,15 @@ export async function pruneFinished(database: BatonDatabase, options: PruneFinis
         cursor = page < limit || !row?.last ? undefined : row.last;
         if (!cursor) break;
       }
-      if (cursor) cursors.set(statement.table, cursor);
-      else cursors.delete(statement.table);
+      if (cursor) {
+        await database.client.query(
+          `INSERT INTO ${t.sweepCursors} (name, position, updated_at) VALUES ($1, $2::text[], now())
+           ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at`,
+          [statement.name, cursor],
+        );
+      } else if (cursors.has(statement.name)) {
+        await database.client.query(`DELETE FROM ${t.sweepCursors} WHERE name = $1`, [statement.name]);
+      }
     }
   }
   return { jobs, rows, orphans };
@@ -126,17 +133,17 @@ export async function pruneFinished(database: BatonDatabase, options: PruneFinis
  * Each table with per-job rows: its key columns after (scope_id, job_id) with their types, and its
  * time column if it has one.
  */
-function orphanTables(t: Tables): ReadonlyArray<{ table: string; key: ReadonlyArray<readonly [string, 'int8' | 'text']>; at?: string; extra?: string }> {
+function orphanTables(t: Tables): ReadonlyArray<{ name: string; table: string; key: ReadonlyArray<readonly [string, 'int8' | 'text']>; at?: string; extra?: string }> {
   return [
-    { table: t.journalEntries, key: [['seq', 'int8']] },
-    { table: t.journalHeads, key: [] },
-    { table: t.sharedData, key: [['key', 'text']] },
-    { table: t.sharedLog, key: [['idx', 'int8']], at: 'at' },
-    { table: t.deferredEvents, key: [['ord', 'int8']], at: 'created_at' },
-    { table: t.eventSeqs, key: [] },
-    { table: t.events, key: [['seq', 'int8']], at: 'at' },
+    { name: 'journal_entries', table: t.journalEntries, key: [['seq', 'int8']] },
+    { name: 'journal_heads', table: t.journalHeads, key: [] },
+    { name: 'shared_data', table: t.sharedData, key: [['key', 'text']] },
+    { name: 'shared_log', table: t.sharedLog, key: [['idx', 'int8']], at: 'at' },
+    { name: 'deferred_events', table: t.deferredEvents, key: [['ord', 'int8']], at: 'created_at' },
+    { name: 'event_seqs', table: t.eventSeqs, key: [] },
+    { name: 'events', table: t.events, key: [['seq', 'int8']], at: 'at' },
     // A row under a live lease is left to its worker (it finds no job and acks or fails it).
-    { table: t.queue, key: [], at: 'enqueued_at', extra: `NOT (x.state = 'leased' AND x.lease_expires_at > ${msToTs('$3')})` },
+    { name: 'queue', table: t.queue, key: [], at: 'enqueued_at', extra: `NOT (x.state = 'leased' AND x.lease_expires_at > ${msToTs('$3')})` },
   ];
 }
 
@@ -147,8 +154,8 @@ function orphanTables(t: Tables): ReadonlyArray<{ table: string; key: ReadonlyAr
  * and, where the table has a time, older than the cutoff; `$3` is now where a condition needs it.
  * It returns how many rows it read, how many it deleted, and the last key read (as text).
  */
-function orphanStatements(t: Tables): Array<{ table: string; first: string; after: string; usesNow: boolean }> {
-  return orphanTables(t).map(({ table, key, at, extra }) => {
+function orphanStatements(t: Tables): Array<{ name: string; table: string; first: string; after: string; usesNow: boolean }> {
+  return orphanTables(t).map(({ name, table, key, at, extra }) => {
     const usesNow = extra !== undefined;
     const cols = ['scope_id', 'job_id', ...key.map(([name]) => name)];
     const types = ['text', 'text', ...key.map(([, type]) => type)];
@@ -188,6 +195,6 @@ function orphanStatements(t: Tables): Array<{ table: string; first: string; afte
       d AS (DELETE FROM ${table} AS x USING o WHERE ${same('x', 'o')} RETURNING 1)
       SELECT (SELECT count(*) FROM page)::int AS read, (SELECT count(*) FROM d)::int AS n,
              (SELECT ARRAY[${cols.map((c) => `p.${c}::text`).join(', ')}] FROM page AS p ORDER BY ${cols.map((c) => `p.${c} DESC`).join(', ')} LIMIT 1) AS last`;
-    return { table, first: text(''), after: text(past), usesNow };
+    return { name, table, first: text(''), after: text(past), usesNow };
   });
 }

@@ -14,6 +14,8 @@ export interface Tables {
   readonly events: string;
   /** Buses listening for other processes' events: publishers notify only while one is registered. */
   readonly busListeners: string;
+  /** Where the orphan pass of `pruneFinished` stopped in each table, for the next call of any process. */
+  readonly sweepCursors: string;
   readonly actions: string;
   readonly ledgerEvents: string;
   readonly ledgerReservations: string;
@@ -36,6 +38,7 @@ export function tablesOf(schema: string): Tables {
     eventSeqs: t('event_seqs'),
     events: t('events'),
     busListeners: t('bus_listeners'),
+    sweepCursors: t('sweep_cursors'),
     actions: t('actions'),
     ledgerEvents: t('ledger_events'),
     ledgerReservations: t('ledger_reservations'),

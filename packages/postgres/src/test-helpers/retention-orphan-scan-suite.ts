@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatonDatabase } from '../database.js';
 import { PostgresEventBus } from '../events/postgres-event-bus.js';
 import { PostgresJobQueue } from '../queue/postgres-job-queue.js';
 import { pruneFinished } from '../retention/prune-finished.js';
@@ -96,6 +97,28 @@ export function describeOrphanScanBound(backend: TestBackend): void {
       const end = await jobIdsInKeyOrder(s);
       for (const table of TABLES) expect(end[table]).toEqual(before[table].filter((id) => live.includes(id)));
       expect(await pruneFinished(s.database, { ...ttl, batchSize: 2, orphanScanRows: scanRows })).toEqual({ jobs: 0, rows: 0, orphans: 0 });
+      await s.bus.close();
+    });
+
+    it('goes on where the previous call stopped when that call was made by another process (the position is stored)', async () => {
+      const s = await setup();
+      // Six jobs whose rows come before the orphan's in key order, then the orphan.
+      const live = ['a-1', 'a-2', 'a-3', 'a-4', 'a-5', 'a-6'];
+      for (const id of [...live, 'z-orphan']) await jobWithRows(s, id);
+      await s.database.client.query(`DELETE FROM ${s.database.tables.jobs} WHERE id = 'z-orphan'`);
+      const orphanRows = async () => (await jobIdsInKeyOrder(s)).journalHeads.filter((id) => id === 'z-orphan').length;
+      expect(await orphanRows()).toBe(1);
+      // Each call as another process makes it: a database object of its own on the schema; each reads 3 rows a table.
+      let calls = 0;
+      while ((await orphanRows()) > 0 && calls < 5) {
+        const other = new BatonDatabase({ client: s.database.client, schema: s.database.schema });
+        await pruneFinished(other, { ...ttl, batchSize: 3, orphanScanRows: 3 });
+        calls++;
+      }
+      // Heads: 7 rows, 3 a call: the orphan's (the 7th) is read by the third call. Starting at the
+      // beginning each time, no call would ever reach it.
+      expect(await orphanRows()).toBe(0);
+      expect(calls).toBe(3);
       await s.bus.close();
     });
 
