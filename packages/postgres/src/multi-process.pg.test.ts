@@ -156,4 +156,25 @@ describe.skipIf(!available)('workers in separate processes on Postgres', () => {
     expect(seen.filter((e) => e.type === 'step.completed')).toHaveLength(12);
     expect(seen[seen.length - 1]).toMatchObject({ type: 'job.completed', data: { result: { n: 12 } } });
   }, 60_000);
+
+  it('cancel() from this process while the job runs in a worker process: written here at once, and the worker stops', async () => {
+    const w = workers.find((x) => x.proc.exitCode === null && x.proc.signalCode === null) ?? startWorker(schema, 'worker-e');
+    if (!workers.includes(w)) workers.push(w);
+    await w.waitFor((l) => l['type'] === 'ready');
+    const handle = await client.execute({ ...scope, workflow: 'steps', input: { n: 30, delayMs: 50 } });
+    const ref = { jobId: handle.jobId, scopeId: 'acme' };
+    await until('three steps done on the worker', async () => ((await stores.journal.head(ref)).nextSeq >= 3 ? true : undefined));
+    const result = handle.result().catch((e: unknown) => e);
+    const cancelled = await client.cancel(handle.jobId, 'acme', 'stopped by the user');
+    expect(cancelled?.status).toBe('cancelled');
+    expect(await result).toMatchObject({ code: 'job_cancelled' });
+    const stepsAtCancel = (await stores.journal.head(ref)).nextSeq;
+    // The worker hears of it and stops: no further step is stored, and it lets go of the job.
+    await until('the queue row to go', async () => ((await stores.queue.get(ref)) === undefined ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await stores.journal.head(ref)).nextSeq).toBeLessThanOrEqual(stepsAtCancel + 1);
+    const job = await stores.jobs.get(ref);
+    expect(job?.status).toBe('cancelled');
+    expect(job?.stateHistory.map((h) => h.status)).not.toContain('completed');
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Agent, type ModelExecutor } from '@baton/llm-client';
+import { BatonError, InvalidArgumentError, type Agent, type ModelExecutor } from '@baton/llm-client';
 import { ActionManager } from '../actions/action-manager.js';
 import { InMemoryActionStore } from '../actions/in-memory-action-store.js';
 import { InMemorySignalChannel } from '../actions/in-memory-signal-channel.js';
@@ -427,9 +427,21 @@ export class RuntimeKernel implements HandleHost {
     const job = await this.stores.jobs.get({ jobId, scopeId });
     if (!job || isTerminalJobStatus(job.status)) return job;
     if (job.status === 'running') {
-      // Running on another host: ask it to stop.
+      // Running on another host. The cancellation is written here, so that it holds even if that
+      // host never hears of it (a lost signal, a crash); its journal's fence goes past the run's
+      // lease, so that a run that missed the signal writes no further step (and so starts none);
+      // the signal asks it to stop at once.
+      let cancelled: JobRecord;
+      try {
+        cancelled = await this.jobs.cancel({ jobId, scopeId, reason: reason ?? 'cancelled' });
+      } catch (error) {
+        // Ended meanwhile (completed, failed): its own outcome stands.
+        if (BatonError.isInstance(error) && error.code === 'illegal_transition') return this.stores.jobs.get({ jobId, scopeId });
+        throw error;
+      }
+      if (job.leaseOwner !== undefined) await this.stores.journal.fence({ jobId, scopeId, leaseEpoch: job.leaseEpoch + 1 }).catch(this.onError);
       await this.stores.signals.publish(signalChannelName({ kind: 'job.cancelled' }), { schemaVersion: 1, kind: 'job.cancelled', scopeId, subjectId: jobId, at: this.now() }).catch(this.onError);
-      return job;
+      return cancelled;
     }
     await this.actions.cancelJobActions({ jobId, scopeId }).catch(this.onError);
     return this.jobs.cancel({ jobId, scopeId, reason: reason ?? 'cancelled' });

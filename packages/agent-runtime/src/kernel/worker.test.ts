@@ -173,4 +173,68 @@ describe('workers', () => {
     expect(order).toEqual(['start one', 'end one', 'start two', 'end two']);
     await kernel.close();
   });
+
+  /** A job that runs `first` (waiting on a gate), then `second`, recording each side effect. */
+  function gatedWorkflow() {
+    const effects: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let entered!: () => void;
+    const started = new Promise<void>((r) => (entered = r));
+    const wf: Workflow = async (ctx) => {
+      await ctx.step('first', async () => {
+        entered();
+        await gate;
+        effects.push('first');
+        return 1;
+      });
+      await ctx.step('second', () => void effects.push('second'));
+      return 'done';
+    };
+    return { wf, effects, open: () => open(), started };
+  }
+
+  it('cancel() from another host writes the cancellation: it holds even when the running host never hears of it', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    const { wf, effects, open, started } = gatedWorkflow();
+    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'worker' });
+    await worker.startWorker({ pollMs: 5, leaseMs: 5_000 });
+    // The other host's signals are lost on the way: the worker never hears of the cancel.
+    const lossy = { ...s, signals: { ...s.signals, publish: async () => undefined, subscribe: s.signals.subscribe.bind(s.signals) } as unknown as typeof s.signals };
+    const other = RuntimeKernel.create({ stores: lossy, queue, workflows: { wf }, hostId: 'other' });
+    const handle = await other.execute({ ...scope, workflow: 'wf', input: null });
+    await started;
+    const cancelled = await other.cancel(handle.jobId, scope.scopeId, 'stop it');
+    expect(cancelled?.status).toBe('cancelled');
+    await expect(handle.result()).rejects.toMatchObject({ code: 'job_cancelled' });
+    // The worker's run finishes its step, then finds its journal fenced: it writes no more and runs no further step.
+    open();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(effects).toEqual(['first']);
+    const job = await other.getJob(handle.jobId, scope.scopeId);
+    expect(job?.status).toBe('cancelled');
+    expect(job?.stateHistory.map((h) => h.status)).not.toContain('completed');
+    await worker.close();
+  });
+
+  it('cancel() from another host stops the run there at once when its signal arrives', async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    const { wf, effects, open, started } = gatedWorkflow();
+    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'worker' });
+    await worker.startWorker({ pollMs: 5, leaseMs: 5_000 });
+    const other = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'other' });
+    const handle = await other.execute({ ...scope, workflow: 'wf', input: null });
+    await started;
+    expect((await other.cancel(handle.jobId, scope.scopeId))?.status).toBe('cancelled');
+    await expect(handle.result()).rejects.toMatchObject({ code: 'job_cancelled' });
+    open();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(effects).not.toContain('second');
+    expect((await other.getJob(handle.jobId, scope.scopeId))?.status).toBe('cancelled');
+    // The worker let go of the job: nothing of it is left on the queue.
+    expect(await queue.get({ jobId: handle.jobId, scopeId: scope.scopeId })).toBeUndefined();
+    await worker.close();
+  });
 });
