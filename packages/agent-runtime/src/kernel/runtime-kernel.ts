@@ -741,15 +741,19 @@ export class RuntimeKernel implements HandleHost {
       const outcome = await run.done;
       return outcome.status === 'interrupted' ? outcome.previousContext : undefined;
     }
+    const ref = { jobId: job.id, scopeId: job.scopeId };
     if (job.status === 'running') {
       // On another host: ask it to stop; it records the partial results it had.
       await this.stores.signals.publish(signalChannelName({ kind: 'job.interrupted' }), { schemaVersion: 1, kind: 'job.interrupted', scopeId: job.scopeId, subjectId: job.id, at: this.now(), data: { strategy, byJobId } }).catch(this.onError);
       // Wait (bounded) for that host to record what the job had achieved.
-      const ended = await Promise.race([this.waitFor(job.id, job.scopeId, false).catch(() => undefined), delay(5_000)]);
-      return (ended?.result as { interrupted?: PreviousContext } | undefined)?.interrupted;
+      const ended = await Promise.race([this.waitFor(job.id, job.scopeId, false).catch(() => undefined), delay(REMOTE_INTERRUPT_WAIT_MS)]);
+      if (ended) return (ended.result as { interrupted?: PreviousContext } | undefined)?.interrupted;
+      // No answer (the signal lost, the host gone): the interruption is written here, from the
+      // journal as it stands once fenced past that host's lease (a run still going stores no
+      // further step), so that the session does not run two jobs at once.
+      if (job.leaseOwner !== undefined) await this.stores.journal.fence({ ...ref, leaseEpoch: job.leaseEpoch + 1 }).catch(this.onError);
     }
-    // Waiting for an action, or queued: nothing runs; its journal is what it achieved.
-    const ref = { jobId: job.id, scopeId: job.scopeId };
+    // Waiting for an action, or queued (or running elsewhere, unanswered): nothing runs here; its journal is what it achieved.
     await this.actions.cancelJobActions(ref).catch(this.onError);
     if (strategy === 'rollback' || job.status === 'queued') {
       // A job that never started has nothing to hand on.
@@ -759,7 +763,13 @@ export class RuntimeKernel implements HandleHost {
     }
     const journal = await StepJournal.load(this.stores.journal, ref);
     const previous = buildPreviousContext(job, journal, new Map(), this.now());
-    await this.jobs.markInterrupted({ ...ref, byJobId, reason: 'interrupted by a newer message', result: { interrupted: previous } });
+    try {
+      await this.jobs.markInterrupted({ ...ref, byJobId, reason: 'interrupted by a newer message', result: { interrupted: previous } });
+    } catch (error) {
+      // It ended meanwhile (its host answered late): its own outcome stands.
+      if (BatonError.isInstance(error) && error.code === 'illegal_transition') return undefined;
+      throw error;
+    }
     return previous;
   }
 
@@ -770,6 +780,9 @@ export class RuntimeKernel implements HandleHost {
 
 /** How often a waiter re-reads a job that runs elsewhere, in case no event reaches it. */
 const POLL_MS = 500;
+
+/** How long a newer message waits for the host running the session's job to record its interruption. */
+const REMOTE_INTERRUPT_WAIT_MS = 5_000;
 
 /** Whether `job`, read with `action`, is its job and waits for an answer. */
 function isWaitingFor(job: JobRecord, action: ActionRecord): boolean {

@@ -237,4 +237,31 @@ describe('workers', () => {
     expect(await queue.get({ jobId: handle.jobId, scopeId: scope.scopeId })).toBeUndefined();
     await worker.close();
   });
+
+  it("a newer message interrupts its session's job running on another host even when that host never hears of it", async () => {
+    const s = stores();
+    const queue = new InMemoryJobQueue();
+    const { wf, effects, open, started } = gatedWorkflow();
+    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'worker' });
+    await worker.startWorker({ pollMs: 5, leaseMs: 10_000 });
+    const lossy = { ...s, signals: { ...s.signals, publish: async () => undefined, subscribe: s.signals.subscribe.bind(s.signals) } as unknown as typeof s.signals };
+    const other = RuntimeKernel.create({ stores: lossy, queue, workflows: { wf, next: async () => 'next' }, hostId: 'other', sessionStrategy: 'interrupt' });
+    const first = await other.execute({ ...scope, sessionId: 'chat', workflow: 'wf', input: null });
+    await started;
+    const t0 = Date.now();
+    const second = await other.execute({ ...scope, sessionId: 'chat', workflow: 'next', input: null, strategy: 'interrupt' });
+    // It waited for the worker's answer (5 s), then wrote the interruption itself.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4_900);
+    const old = await other.getJob(first.jobId, scope.scopeId);
+    expect(old?.status).toBe('interrupted');
+    expect((old?.result as { interrupted?: { jobId: string } }).interrupted?.jobId).toBe(first.jobId);
+    expect(second.created).toBe(true);
+    // The worker's run, going on, stores no further step.
+    open();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(effects).toEqual(['first']);
+    expect((await other.getJob(first.jobId, scope.scopeId))?.status).toBe('interrupted');
+    await worker.close();
+    await other.close();
+  }, 15_000);
 });
