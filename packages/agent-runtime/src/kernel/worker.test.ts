@@ -215,6 +215,8 @@ describe('workers', () => {
     const job = await other.getJob(handle.jobId, scope.scopeId);
     expect(job?.status).toBe('cancelled');
     expect(job?.stateHistory.map((h) => h.status)).not.toContain('completed');
+    // Fenced out by the cancel, the worker lets go of the queue row at once (its lease runs 5 s).
+    expect(await queue.get({ jobId: handle.jobId, scopeId: scope.scopeId })).toBeUndefined();
     await worker.close();
   });
 

@@ -181,7 +181,13 @@ export class Worker {
       async (outcome) => {
         clearInterval(timer);
         this.running.delete(claim.jobId);
-        if (outcome.status !== 'lease_lost' && !(outcome.status === 'completed' && outcome.acked)) {
+        if (outcome.status === 'lease_lost') {
+          // Fenced out: by another worker's takeover (its lease is not ours to ack), or by a cancel
+          // or interrupt written from another host, which ended the job while this lease still
+          // holds the queue row: acked now rather than left until the lease expires.
+          const job = await this.host.loadJob(claim.jobId, claim.scopeId).catch(() => undefined);
+          if (job && isTerminalJobStatus(job.status)) await this.host.queue.ack(claim).catch(() => undefined);
+        } else if (!(outcome.status === 'completed' && outcome.acked)) {
           if (outcome.status === 'handed_back') await this.host.queue.release({ ...claim, delayMs: outcome.retryInMs }).catch((e: unknown) => this.host.onError(e));
           else await this.host.queue.ack(claim).catch((e: unknown) => this.host.onError(e));
         }
