@@ -19,6 +19,11 @@ export const ExecutionRequestSchema = z.strictObject({
   scopeId: id,
   principalId: id,
   sessionId: id.optional(),
+  /**
+   * The job this one belongs to (a sub-task it started): recorded on the job and its
+   * `job.created` event, and listed with `listJobs({ parentJobId })`. It must exist in the scope.
+   */
+  parentJobId: id.optional(),
   workflow: id.optional(),
   agent: id.optional(),
   idempotencyKey: id.optional(),

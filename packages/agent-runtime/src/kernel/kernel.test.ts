@@ -279,6 +279,26 @@ describe('RuntimeKernel: sessions and interruption', () => {
   });
 });
 
+describe('RuntimeKernel: parent jobs', () => {
+  it('records a parent given with the request, lists the children by it, and refuses one that is not in the scope', async () => {
+    const s = stores();
+    const kernel = RuntimeKernel.create({ stores: s, workflows: { w: async () => 'ok' } });
+    const parent = await kernel.execute({ ...scope, workflow: 'w', input: null });
+    await parent.result();
+    const children = await Promise.all([1, 2].map((i) => kernel.execute({ ...scope, workflow: 'w', input: i, parentJobId: parent.jobId })));
+    await Promise.all(children.map((c) => c.result()));
+    expect(children.map((c) => c.job.parentJobId)).toEqual([parent.jobId, parent.jobId]);
+    const page = await kernel.listJobs({ scopeId: scope.scopeId, parentJobId: parent.jobId });
+    expect(page.jobs.map((j) => j.id).sort()).toEqual(children.map((c) => c.jobId).sort());
+    const created = (await s.events.replay({ jobId: children[0]!.jobId, scopeId: scope.scopeId })).find((e) => e.type === 'job.created');
+    expect(created?.data).toMatchObject({ parentJobId: parent.jobId });
+    const before = (await kernel.listJobs({ scopeId: scope.scopeId })).jobs.length;
+    await expect(kernel.execute({ ...scope, workflow: 'w', input: null, parentJobId: 'job_missing' })).rejects.toMatchObject({ code: 'invalid_argument', argument: 'request.parentJobId' });
+    await expect(kernel.execute({ scopeId: 'tenant-b', principalId: 'bob', workflow: 'w', input: null, parentJobId: parent.jobId })).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect((await kernel.listJobs({ scopeId: scope.scopeId })).jobs.length).toBe(before);
+  });
+});
+
 describe('RuntimeKernel: scope budgets', () => {
   it('two concurrent jobs of one scope against a budget that fits only one: exactly one runs', async () => {
     const { Ledger } = await import('../ledger/ledger.js');

@@ -182,6 +182,9 @@ export class RuntimeKernel implements HandleHost {
       const existing = await this.stores.jobs.findByIdempotencyKey({ scopeId: req.scopeId, idempotencyKey: req.idempotencyKey });
       if (existing) return new ExecutionHandle(this, existing, false);
     }
+    if (req.parentJobId !== undefined && !(await this.stores.jobs.get({ jobId: req.parentJobId, scopeId: req.scopeId }))) {
+      throw new InvalidArgumentError('request.parentJobId', `no job '${req.parentJobId}' in scope '${req.scopeId}'`);
+    }
 
     let previousContext: PreviousContext | undefined;
     let enqueue = false;
@@ -214,6 +217,7 @@ export class RuntimeKernel implements HandleHost {
       scopeId: req.scopeId,
       principalId: req.principalId,
       sessionId: req.sessionId,
+      parentJobId: req.parentJobId,
       idempotencyKey: req.idempotencyKey,
       priority: req.priority,
       input: req.input,

@@ -22,8 +22,8 @@ export interface LaunchOptions {
 /**
  * Creates a job and runs it on `kernel` with only the kernel's public API.
  *
- * `RuntimeKernel.execute` neither sets `parentJobId` nor lets a journal be written before the
- * job's first run, so the job is created through the kernel's job manager, prepared, marked as
+ * `RuntimeKernel.execute` does not let a journal be written before the job's first run, so the
+ * job is created through the kernel's job manager, prepared, marked as
  * ready (`running` → `waiting_for_action`, reason "prepared: …", with no pending action), and
  * handed to `kernel.resumeJob`, which runs it from its journal. Idempotent by the spec's
  * `idempotencyKey`: an existing job is returned, and started if it never was.
