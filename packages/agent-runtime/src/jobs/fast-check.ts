@@ -209,11 +209,11 @@ function every<T>(predicates: ReadonlyArray<(v: T) => boolean>, v: T): boolean {
 function lengthCheck(c: CheckDef): ((n: number) => boolean) | undefined {
   switch (c.check) {
     case 'min_length':
-      return typeof c.minimum === 'number' ? (n) => n >= c.minimum! : undefined;
+      return Number.isInteger(c.minimum) ? (n) => n >= c.minimum! : undefined;
     case 'max_length':
-      return typeof c.maximum === 'number' ? (n) => n <= c.maximum! : undefined;
+      return Number.isInteger(c.maximum) ? (n) => n <= c.maximum! : undefined;
     case 'length_equals':
-      return typeof c.length === 'number' ? (n) => n === c.length : undefined;
+      return Number.isInteger(c.length) ? (n) => n === c.length : undefined;
     default:
       return undefined;
   }
@@ -267,9 +267,9 @@ function generate(schema: z.ZodType): FastCheck | undefined {
       case 'string': {
         let code = `if (typeof ${x} !== 'string') ${fail}`;
         for (const c of checks) {
-          if (c.check === 'min_length' && typeof c.minimum === 'number') code += `if (${x}.length < ${c.minimum}) ${fail}`;
-          else if (c.check === 'max_length' && typeof c.maximum === 'number') code += `if (${x}.length > ${c.maximum}) ${fail}`;
-          else if (c.check === 'length_equals' && typeof c.length === 'number') code += `if (${x}.length !== ${c.length}) ${fail}`;
+          if (c.check === 'min_length' && Number.isInteger(c.minimum)) code += `if (${x}.length < ${c.minimum}) ${fail}`;
+          else if (c.check === 'max_length' && Number.isInteger(c.maximum)) code += `if (${x}.length > ${c.maximum}) ${fail}`;
+          else if (c.check === 'length_equals' && Number.isInteger(c.length)) code += `if (${x}.length !== ${c.length}) ${fail}`;
           else if (c.check === 'string_format' && c.format === 'regex' && c.pattern instanceof RegExp) code += `if (!${helper(stringCheck(c))}(${x})) ${fail}`;
           else return fail;
         }
@@ -329,9 +329,9 @@ function generate(schema: z.ZodType): FastCheck | undefined {
         const e = `e${names++}`;
         let code = `if (!Array.isArray(${x})) ${fail} const ${a} = ${x};`;
         for (const c of checks) {
-          if (c.check === 'min_length' && typeof c.minimum === 'number') code += `if (${a}.length < ${c.minimum}) ${fail}`;
-          else if (c.check === 'max_length' && typeof c.maximum === 'number') code += `if (${a}.length > ${c.maximum}) ${fail}`;
-          else if (c.check === 'length_equals' && typeof c.length === 'number') code += `if (${a}.length !== ${c.length}) ${fail}`;
+          if (c.check === 'min_length' && Number.isInteger(c.minimum)) code += `if (${a}.length < ${c.minimum}) ${fail}`;
+          else if (c.check === 'max_length' && Number.isInteger(c.maximum)) code += `if (${a}.length > ${c.maximum}) ${fail}`;
+          else if (c.check === 'length_equals' && Number.isInteger(c.length)) code += `if (${a}.length !== ${c.length}) ${fail}`;
           else return fail;
         }
         return `${code} for (let ${i} = 0; ${i} < ${a}.length; ${i}++) { const ${e} = ${a}[${i}]; ${emit(def.element!, e)} }`;
