@@ -194,15 +194,24 @@ describe('workers', () => {
     return { wf, effects, open: () => open(), started };
   }
 
-  it('cancel() from another host writes the cancellation: it holds even when the running host never hears of it', async () => {
+  /**
+   * A worker host running the gated workflow, and another host on the same stores and queue that
+   * runs no worker; with `lossy`, the other host's signals are lost on the way.
+   */
+  async function twoHosts(options: { lossy: boolean; leaseMs?: number; other?: Partial<Parameters<typeof RuntimeKernel.create>[0]> }) {
     const s = stores();
     const queue = new InMemoryJobQueue();
-    const { wf, effects, open, started } = gatedWorkflow();
-    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'worker' });
-    await worker.startWorker({ pollMs: 5, leaseMs: 5_000 });
+    const gated = gatedWorkflow();
+    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf: gated.wf }, hostId: 'worker' });
+    await worker.startWorker({ pollMs: 5, leaseMs: options.leaseMs ?? 5_000 });
+    const signals = options.lossy ? ({ ...s.signals, publish: async () => undefined, subscribe: s.signals.subscribe.bind(s.signals) } as unknown as typeof s.signals) : s.signals;
+    const other = RuntimeKernel.create({ stores: { ...s, signals }, queue, hostId: 'other', ...options.other, workflows: { wf: gated.wf, ...options.other?.workflows } });
+    return { ...gated, queue, worker, other };
+  }
+
+  it('cancel() from another host writes the cancellation: it holds even when the running host never hears of it', async () => {
     // The other host's signals are lost on the way: the worker never hears of the cancel.
-    const lossy = { ...s, signals: { ...s.signals, publish: async () => undefined, subscribe: s.signals.subscribe.bind(s.signals) } as unknown as typeof s.signals };
-    const other = RuntimeKernel.create({ stores: lossy, queue, workflows: { wf }, hostId: 'other' });
+    const { effects, open, started, queue, worker, other } = await twoHosts({ lossy: true });
     const handle = await other.execute({ ...scope, workflow: 'wf', input: null });
     await started;
     const cancelled = await other.cancel(handle.jobId, scope.scopeId, 'stop it');
@@ -221,12 +230,7 @@ describe('workers', () => {
   });
 
   it('cancel() from another host stops the run there at once when its signal arrives', async () => {
-    const s = stores();
-    const queue = new InMemoryJobQueue();
-    const { wf, effects, open, started } = gatedWorkflow();
-    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'worker' });
-    await worker.startWorker({ pollMs: 5, leaseMs: 5_000 });
-    const other = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'other' });
+    const { effects, open, started, queue, worker, other } = await twoHosts({ lossy: false });
     const handle = await other.execute({ ...scope, workflow: 'wf', input: null });
     await started;
     expect((await other.cancel(handle.jobId, scope.scopeId))?.status).toBe('cancelled');
@@ -241,13 +245,7 @@ describe('workers', () => {
   });
 
   it("a newer message interrupts its session's job running on another host even when that host never hears of it", async () => {
-    const s = stores();
-    const queue = new InMemoryJobQueue();
-    const { wf, effects, open, started } = gatedWorkflow();
-    const worker = RuntimeKernel.create({ stores: s, queue, workflows: { wf }, hostId: 'worker' });
-    await worker.startWorker({ pollMs: 5, leaseMs: 10_000 });
-    const lossy = { ...s, signals: { ...s.signals, publish: async () => undefined, subscribe: s.signals.subscribe.bind(s.signals) } as unknown as typeof s.signals };
-    const other = RuntimeKernel.create({ stores: lossy, queue, workflows: { wf, next: async () => 'next' }, hostId: 'other', sessionStrategy: 'interrupt' });
+    const { effects, open, started, worker, other } = await twoHosts({ lossy: true, leaseMs: 10_000, other: { workflows: { next: async () => 'next' }, sessionStrategy: 'interrupt' } });
     const first = await other.execute({ ...scope, sessionId: 'chat', workflow: 'wf', input: null });
     await started;
     const t0 = Date.now();
