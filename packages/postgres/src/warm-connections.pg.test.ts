@@ -193,6 +193,16 @@ describe.skipIf(!available)('Postgres: warmConnections', () => {
     expect(await backendPids(hostB, 4)).toEqual(pids);
   });
 
+  it('opens the listening connection too, unless told not to: a first subscription sends only its LISTEN', async () => {
+    const listening = (c: PgSqlClient) => (c as unknown as { listener?: { client?: unknown } }).listener?.client !== undefined;
+    const warm = track(new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max: 2 } }));
+    await warm.warm({ connections: 1 });
+    expect(listening(warm)).toBe(true);
+    const cold = track(new PgSqlClient({ connectionString: DATABASE_URL, poolConfig: { max: 2 } }));
+    await cold.warm({ connections: 1, listening: false });
+    expect(listening(cold)).toBe(false);
+  });
+
   it('refuses warmConnections beyond the pool, opening nothing', async () => {
     await expect(createPostgresStores({ connectionString: DATABASE_URL, schema: schema(), warmConnections: 11 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(createPostgresStores({ connectionString: DATABASE_URL, schema: schema(), warmConnections: 3, poolConfig: { max: 2 } })).rejects.toThrow(/at most the pool's max \(2\)/);

@@ -279,6 +279,38 @@ describe('RuntimeKernel: sessions and interruption', () => {
   });
 });
 
+describe('RuntimeKernel: stops sent by another host', () => {
+  it('a job running here without workers stops when another host cancels it', async () => {
+    const s = stores();
+    const effects: string[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let entered!: () => void;
+    const started = new Promise<void>((r) => (entered = r));
+    const wf = async (ctx: JobContext) => {
+      await ctx.step('first', async () => {
+        entered();
+        await gate;
+        return 1;
+      });
+      await ctx.step('second', () => void effects.push('second'));
+      return 'done';
+    };
+    const here = RuntimeKernel.create({ stores: s, workflows: { wf }, hostId: 'here' });
+    const other = RuntimeKernel.create({ stores: s, workflows: { wf }, hostId: 'other' });
+    const handle = await here.execute({ ...scope, workflow: 'wf', input: null });
+    await started;
+    expect((await other.cancel(handle.jobId, scope.scopeId, 'from the other host'))?.status).toBe('cancelled');
+    await expect(handle.result()).rejects.toMatchObject({ code: 'job_cancelled' });
+    open();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(effects).toEqual([]);
+    expect((await here.getJob(handle.jobId, scope.scopeId))?.status).toBe('cancelled');
+    await here.close();
+    await other.close();
+  });
+});
+
 describe('RuntimeKernel: parent jobs', () => {
   it('records a parent given with the request, lists the children by it, and refuses one that is not in the scope', async () => {
     const s = stores();

@@ -500,14 +500,9 @@ export class RuntimeKernel implements HandleHost {
         if (job && !isTerminalJobStatus(job.status)) await this.jobs.markDeadLettered({ jobId, scopeId, reason, claims });
       },
       onWake: async (handler) => {
-        const offs = await Promise.all([
-          this.stores.signals.subscribe(signalChannelName({ kind: 'job.enqueued' }), () => handler()),
-          this.stores.signals.subscribe(signalChannelName({ kind: 'job.cancelled' }), (sig) => this.onStopSignal(sig, 'cancel')),
-          this.stores.signals.subscribe(signalChannelName({ kind: 'job.interrupted' }), (sig) => this.onStopSignal(sig, 'interrupt')),
-        ]);
-        return async () => {
-          await Promise.all(offs.map((off) => off()));
-        };
+        // Runs here hear cancels and interrupts of other hosts from before the first claim.
+        this.listenForStops();
+        return this.stores.signals.subscribe(signalChannelName({ kind: 'job.enqueued' }), () => handler());
       },
       onError: this.onError,
     };
@@ -526,6 +521,37 @@ export class RuntimeKernel implements HandleHost {
     const runs = [...this.active.values()];
     for (const run of runs) run.controller.abort(new StopSignal({ kind: 'shutdown' }));
     await Promise.allSettled(runs.map((r) => r.done));
+    const stopListening = await this.stopsListened;
+    this.stopsListened = undefined;
+    await stopListening?.().catch(this.onError);
+  }
+
+  /** The subscription to cancels and interrupts sent by other hosts; its removal once taken. */
+  private stopsListened: Promise<(() => Promise<void>) | undefined> | undefined;
+
+  /**
+   * Subscribes (once) to the cancels and interrupts other hosts send for jobs running here: taken
+   * when this kernel first runs a job or starts a worker, whether or not workers run its jobs.
+   */
+  private listenForStops(): void {
+    if (this.stopsListened || this.closed) return;
+    const pending = Promise.allSettled([
+      this.stores.signals.subscribe(signalChannelName({ kind: 'job.cancelled' }), (sig) => this.onStopSignal(sig, 'cancel')),
+      this.stores.signals.subscribe(signalChannelName({ kind: 'job.interrupted' }), (sig) => this.onStopSignal(sig, 'interrupt')),
+    ]).then(async (settled) => {
+      const offs = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const off = async () => {
+        await Promise.all(offs.map((o) => o()));
+      };
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!failed) return off;
+      // Not listening (a channel that failed for a moment): let go of what was taken; the next run tries again.
+      this.onError(failed.reason);
+      await off().catch(() => undefined);
+      if (this.stopsListened === pending) this.stopsListened = undefined;
+      return undefined;
+    });
+    this.stopsListened = pending;
   }
 
   // ---- internals --------------------------------------------------------------------------
@@ -662,6 +688,7 @@ export class RuntimeKernel implements HandleHost {
       { timeoutMs: typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : undefined, lease, fresh, announce, resumed, read, ackOn: lease ? this.queue : undefined },
     );
     this.active.set(job.id, run);
+    this.listenForStops();
     const skey = job.sessionId ? sessionKey(job.scopeId, job.sessionId) : undefined;
     if (skey) this.sessions.set(skey, job.id);
     void run.done.then(
@@ -697,8 +724,17 @@ export class RuntimeKernel implements HandleHost {
   private onStopSignal(signal: Signal, kind: 'cancel' | 'interrupt'): void {
     const run = this.active.get(signal.subjectId);
     if (!run || run.scopeId !== signal.scopeId) return;
-    if (kind === 'cancel') run.controller.abort(new StopSignal({ kind: 'cancel', reason: 'cancelled from another host' }));
-    else {
+    if (kind === 'cancel') {
+      // Written already by the host that cancelled it: unless the run had begun writing its end,
+      // it ends cancelled, and `result()` here rejects at once, as for a cancel made here.
+      if (!run.ending.value && !this.cancelled.has(run.jobId)) {
+        this.cancelled.set(run.jobId, new JobEndedError(run.jobId, 'cancelled', 'cancelled from another host'));
+        this.settle(run.jobId);
+        const forget = () => void this.cancelled.delete(run.jobId);
+        void run.done.then(forget, forget);
+      }
+      run.controller.abort(new StopSignal({ kind: 'cancel', reason: 'cancelled from another host' }));
+    } else {
       const data = signal.data as { strategy?: string; byJobId?: string } | undefined;
       run.controller.abort(new StopSignal({ kind: 'interrupt', strategy: data?.strategy === 'rollback' ? 'rollback' : 'interrupt', byJobId: data?.byJobId }));
     }

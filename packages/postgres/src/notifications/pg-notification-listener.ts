@@ -71,6 +71,12 @@ export class PgNotificationListener {
     };
   }
 
+  /** Opens the listening connection ahead of the first `listen` (a no-op once open or closed). */
+  async warm(): Promise<void> {
+    if (this.closed) return;
+    await this.connection();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -220,6 +220,10 @@ export class PgSqlClient implements SqlClient {
       if (refused) throw refused.reason;
       if (options.rehearse) await Promise.all(clients.map((client) => this.rehearseOn(client, options.rehearse!, broken)));
       if (options.commit) await Promise.all(clients.map((client) => this.commitOn(client, options.commit!, broken)));
+      if (options.listening !== false) {
+        this.listener ??= new PgNotificationListener(() => new pg.Client(this.pool.options));
+        await this.listener.warm();
+      }
     } catch (error) {
       throw mapDriverError(error);
     } finally {

@@ -36,6 +36,12 @@ export interface WarmOptions {
    * commits nothing, so without it a request's first write would pay for that.
    */
   readonly commit?: string | undefined;
+  /**
+   * Also opens the connection that LISTENs for notifications (default true), so that a
+   * process's first subscription (a worker's wake-ups, a bus following other processes, a
+   * kernel hearing cancels from other hosts) does not open it while a request runs.
+   */
+  readonly listening?: boolean | undefined;
 }
 
 /** Called with the payload of each notification on a channel. */
