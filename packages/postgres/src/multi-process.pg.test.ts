@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeKernel, type RuntimeEvent } from '@baton/agent-runtime';
 import { createPostgresStores } from './create-stores.js';
-import { DATABASE_URL, dropSchema, freshSchemaName, postgresAvailable } from './test-helpers/environment.js';
+import { DATABASE_URL, dropSchema, freshSchemaName, listeningBackendPid, postgresAvailable } from './test-helpers/environment.js';
 
 const available = await postgresAvailable();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -140,15 +140,15 @@ describe.skipIf(!available)('workers in separate processes on Postgres', () => {
     if (!workers.includes(w)) workers.push(w);
     await w.waitFor((l) => l['type'] === 'ready');
     const handle = await client.execute({ ...scope, workflow: 'steps', input: { n: 12, delayMs: 60 } });
-    const channel = (stores.events as unknown as { channel: string }).channel;
     const seen: RuntimeEvent[] = [];
     let cut = 0;
     for await (const e of handle.events()) {
       seen.push(e);
       if (cut === 0 && seen.filter((x) => x.type === 'step.completed').length === 3) {
         // This process's LISTEN connection goes; it reconnects after 50 ms at the least, while the job runs on.
-        const { rows } = await effects.query('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query = $1', [`LISTEN "${channel}"`]);
-        cut = rows.length;
+        const pid = listeningBackendPid(stores.database.client);
+        const { rows } = await effects.query('SELECT pg_terminate_backend($1) AS ok', [pid]);
+        cut = rows.filter((r: { ok: boolean }) => r.ok).length;
       }
     }
     expect(cut).toBe(1);

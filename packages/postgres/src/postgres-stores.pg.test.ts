@@ -14,7 +14,7 @@ import { PgSqlClient } from './sql/pg-client.js';
 import { PostgresJobStore } from './stores/postgres-job-store.js';
 import { PostgresJournalStore } from './stores/postgres-journal-store.js';
 import { PostgresSignalChannel } from './stores/postgres-signal-channel.js';
-import { DATABASE_URL, dropSchema, freshSchemaName, postgresAvailable } from './test-helpers/environment.js';
+import { DATABASE_URL, dropSchema, freshSchemaName, listeningBackendPid, postgresAvailable } from './test-helpers/environment.js';
 
 const available = await postgresAvailable();
 const clients: PgSqlClient[] = [];
@@ -243,10 +243,9 @@ describe.skipIf(!available)('Postgres: across processes', () => {
       if (got.length === 0) await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'first' } });
       return got.length > 0;
     });
-    const channel = (subscriber as unknown as { channel: string }).channel;
-    const { rows } = await publisher['ctx'].database.client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [`LISTEN "${channel}"`]);
-    expect(rows).toHaveLength(1);
-    await terminate(rows[0]!.pid);
+    const pid = listeningBackendPid(subscriber['ctx'].database.client);
+    expect(pid).toBeTypeOf('number');
+    await terminate(pid!);
     // Published while the listening connection is down (it reconnects after 50 ms at the least): no notification reaches it.
     const before = got.length;
     await publisher.publish({ type: 'model.delta', jobId: 'job', scopeId: 'scope', data: { model: 'm', textDelta: 'while down' } });

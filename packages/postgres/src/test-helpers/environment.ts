@@ -41,3 +41,9 @@ export async function dropSchema(schema: string): Promise<void> {
     await client.end();
   }
 }
+
+/** The server process behind a client's LISTEN connection (to terminate it in a test), once it is open. */
+export function listeningBackendPid(client: unknown): number | undefined {
+  const listener = (client as { listener?: { client?: { processID?: number | null } } }).listener;
+  return listener?.client?.processID ?? undefined;
+}
