@@ -1,9 +1,8 @@
 import { InMemoryEventBus, InMemoryJobQueue, InMemoryJobStore, InMemoryJournalStore, isTerminalJobStatus, RuntimeKernel, type Workflow } from '@baton/agent-runtime';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisActionStore } from './actions/redis-action-store.js';
 import { RedisSignalChannel } from './signals/redis-signal-channel.js';
-import { connectionIds, deleteKeys, eventually, freshPrefix, killConnections, redisAvailable, REDIS_URL, testClient } from './test-helpers/environment.js';
+import { connectionIds, eventually, killConnections, redisAvailable, REDIS_URL, useTestPrefix } from './test-helpers/environment.js';
 
 const available = await redisAvailable();
 
@@ -11,16 +10,7 @@ const available = await redisAvailable();
 // (CLIENT KILL every 40 ms for 3 s): jobs that start, pause for a person and resume on a worker all
 // end, each step once, with every reported error typed, and nothing escapes as an uncaught error.
 describe.skipIf(!available)('the runtime while its Redis connections are killed', () => {
-  const prefix = freshPrefix();
-  const tag = prefix.split(':')[1] as string;
-  let admin: Redis;
-  beforeAll(() => {
-    admin = testClient();
-  });
-  afterAll(async () => {
-    await deleteKeys(admin, prefix);
-    await admin.quit();
-  });
+  const { prefix, tag, admin } = useTestPrefix();
 
   it('every job completes; steps run once', async () => {
     const name = `baton-test-chaos-${tag}`;
@@ -53,7 +43,7 @@ describe.skipIf(!available)('the runtime while its Redis connections are killed'
       const until = Date.now() + 3_000;
       while (Date.now() < until) {
         await new Promise((r) => setTimeout(r, 40));
-        for (const suffix of ['-actions', '-signals', '-signals:sub']) kills += await killConnections(admin, `${name}${suffix}`);
+        for (const suffix of ['-actions', '-signals', '-signals:sub']) kills += await killConnections(admin(), `${name}${suffix}`);
       }
     })();
     const scope = { scopeId: 'chaos', principalId: 'ops' };
@@ -85,7 +75,7 @@ describe.skipIf(!available)('the runtime while its Redis connections are killed'
       }
       expect(errors.every((e) => typeof (e as { code?: unknown }).code === 'string')).toBe(true);
       // The workers' subscription is back after the last kill.
-      await eventually(async () => (await connectionIds(admin, `${name}-signals:sub`)).length === 1, 5_000, 'the subscriber connection back');
+      await eventually(async () => (await connectionIds(admin(), `${name}-signals:sub`)).length === 1, 5_000, 'the subscriber connection back');
     } finally {
       await chaos;
       await worker.close();

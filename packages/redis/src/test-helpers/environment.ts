@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const IN_CI = process.env.CI === 'true';
@@ -75,4 +76,27 @@ export async function eventually(condition: () => boolean | Promise<boolean>, ti
     if (Date.now() > until) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * A describe block's own key prefix (and its random tag, for connection names) and an admin
+ * connection, opened before its tests; afterwards the prefix's keys are deleted and the admin
+ * connection closed. Call it in the block's body.
+ */
+export function useTestPrefix(): { readonly prefix: string; readonly tag: string; admin(): Redis } {
+  const prefix = freshPrefix();
+  let admin: Redis | undefined;
+  beforeAll(() => {
+    admin = testClient();
+  });
+  afterAll(async () => {
+    if (!admin) return;
+    await deleteKeys(admin, prefix);
+    await admin.quit();
+  });
+  return {
+    prefix,
+    tag: prefix.split(':')[1] as string,
+    admin: () => admin!,
+  };
 }
