@@ -407,26 +407,22 @@ export class RuntimeKernel implements HandleHost {
       // model call ignores the abort and the run unwinds late. The record follows.
       // Waiters are released before the abort, so that they do not queue behind the run unwinding.
       const decided = !run.ending.value;
-      if (decided) {
-        this.cancelled.set(jobId, ended);
-        this.settle(jobId);
-      }
+      if (decided) this.cancelledHere(run, ended);
       run.controller.abort(new StopSignal({ kind: 'cancel', reason }));
       // The record is written on the next turn of the event loop, after the waiters released above.
       if (decided) await new Promise((resolve) => setImmediate(resolve));
       let cancelled: JobRecord | undefined;
       try {
         cancelled = await this.jobs.cancel({ jobId, scopeId, reason: reason ?? 'cancelled' });
-        this.cancelled.set(jobId, ended);
+        // Written while the run was writing its end: that write lost, and the job ends cancelled.
+        if (!decided) this.cancelled.set(jobId, ended);
       } catch {
         // Already ended (the run finished first, or records its cancellation itself).
       }
       this.settle(jobId, cancelled);
       const outcome = await run.done;
-      const final = cancelled ?? outcome.job;
-      // Once the record says how the job ended, it answers `result()` by itself.
-      if (final && isTerminalJobStatus(final.status)) this.cancelled.delete(jobId);
-      return final;
+      if (!decided && cancelled) this.cancelled.delete(jobId);
+      return cancelled ?? outcome.job;
     }
     const job = await this.stores.jobs.get({ jobId, scopeId });
     if (!job || isTerminalJobStatus(job.status)) return job;
@@ -443,7 +439,7 @@ export class RuntimeKernel implements HandleHost {
         if (BatonError.isInstance(error) && error.code === 'illegal_transition') return this.stores.jobs.get({ jobId, scopeId });
         throw error;
       }
-      if (job.leaseOwner !== undefined) await this.stores.journal.fence({ jobId, scopeId, leaseEpoch: job.leaseEpoch + 1 }).catch(this.onError);
+      await this.fenceOut(job);
       await this.stores.signals.publish(signalChannelName({ kind: 'job.cancelled' }), { schemaVersion: 1, kind: 'job.cancelled', scopeId, subjectId: jobId, at: this.now() }).catch(this.onError);
       return cancelled;
     }
@@ -727,17 +723,29 @@ export class RuntimeKernel implements HandleHost {
     if (kind === 'cancel') {
       // Written already by the host that cancelled it: unless the run had begun writing its end,
       // it ends cancelled, and `result()` here rejects at once, as for a cancel made here.
-      if (!run.ending.value && !this.cancelled.has(run.jobId)) {
-        this.cancelled.set(run.jobId, new JobEndedError(run.jobId, 'cancelled', 'cancelled from another host'));
-        this.settle(run.jobId);
-        const forget = () => void this.cancelled.delete(run.jobId);
-        void run.done.then(forget, forget);
-      }
+      if (!run.ending.value && !this.cancelled.has(run.jobId)) this.cancelledHere(run, new JobEndedError(run.jobId, 'cancelled', 'cancelled from another host'));
       run.controller.abort(new StopSignal({ kind: 'cancel', reason: 'cancelled from another host' }));
     } else {
       const data = signal.data as { strategy?: string; byJobId?: string } | undefined;
       run.controller.abort(new StopSignal({ kind: 'interrupt', strategy: data?.strategy === 'rollback' ? 'rollback' : 'interrupt', byJobId: data?.byJobId }));
     }
+  }
+
+  /**
+   * A cancel that decides how `run` ends (it had not begun writing its end): `result()` waiters
+   * reject with `ended` now, and so does `result()` until the run is over and its record says so.
+   */
+  private cancelledHere(run: ActiveRun, ended: JobEndedError): void {
+    this.cancelled.set(run.jobId, ended);
+    this.settle(run.jobId);
+    const forget = () => void this.cancelled.delete(run.jobId);
+    void run.done.then(forget, forget);
+  }
+
+  /** Raises a job's journal fence past the lease of the worker running it elsewhere: that run stores no further step. */
+  private async fenceOut(job: JobRecord): Promise<void> {
+    if (job.leaseOwner === undefined) return;
+    await this.stores.journal.fence({ jobId: job.id, scopeId: job.scopeId, leaseEpoch: job.leaseEpoch + 1 }).catch(this.onError);
   }
 
   private onRunEnd(run: ActiveRun, outcome: RunOutcome | undefined, skey: string | undefined): void {
@@ -791,7 +799,7 @@ export class RuntimeKernel implements HandleHost {
       // No answer (the signal lost, the host gone): the interruption is written here, from the
       // journal as it stands once fenced past that host's lease (a run still going stores no
       // further step), so that the session does not run two jobs at once.
-      if (job.leaseOwner !== undefined) await this.stores.journal.fence({ ...ref, leaseEpoch: job.leaseEpoch + 1 }).catch(this.onError);
+      await this.fenceOut(job);
     }
     // Waiting for an action, or queued (or running elsewhere, unanswered): nothing runs here; its journal is what it achieved.
     await this.actions.cancelJobActions(ref).catch(this.onError);
