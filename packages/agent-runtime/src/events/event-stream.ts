@@ -111,41 +111,33 @@ async function* iterate(
 
   // With a replay and nothing dropped on purpose, a hole in the job's seqs is filled from its history.
   const fills = fromSeq !== undefined && jobId !== undefined && scopeId !== undefined && overflow === 'disconnect';
+  /** The job's history from seq `from` (up to, not including, seq `before`), as the stream hands it out; true once the stream ends. */
+  async function* fromHistory(from: number, before?: number): AsyncGenerator<RuntimeEvent, boolean, undefined> {
+    const events = await source.replay({ jobId: jobId!, scopeId: scopeId!, fromSeq: from, limit: before === undefined ? undefined : before - from });
+    for (const event of events) {
+      if (signal?.aborted) return true;
+      if ((before !== undefined && event.seq >= before) || !admit(event)) continue;
+      yield event;
+      if (until?.(event)) return true;
+    }
+    return false;
+  }
   try {
     if (fromSeq !== undefined && jobId !== undefined && scopeId !== undefined) {
       // Events of other processes that the replay does not hold arrive live from here on.
       await source.ready?.().catch(() => undefined);
       if (signal?.aborted) return;
-      const replayed = await source.replay({ jobId, scopeId, fromSeq });
-      for (const event of replayed) {
-        if (signal?.aborted) return;
-        if (!admit(event)) continue;
-        yield event;
-        if (until?.(event)) return;
-      }
+      if (yield* fromHistory(fromSeq)) return;
     }
     for (;;) {
       if (signal?.aborted) return;
       if (resync && fills && expected !== undefined) {
         resync = false;
-        for (const m of await source.replay({ jobId: jobId!, scopeId: scopeId!, fromSeq: expected })) {
-          if (signal?.aborted) return;
-          if (!admit(m)) continue;
-          yield m;
-          if (until?.(m)) return;
-        }
+        if (yield* fromHistory(expected)) return;
       }
       const event = queue.shift();
       if (event !== undefined) {
-        if (fills && expected !== undefined && event.seq > expected) {
-          const missing = await source.replay({ jobId: jobId!, scopeId: scopeId!, fromSeq: expected, limit: event.seq - expected });
-          for (const m of missing) {
-            if (signal?.aborted) return;
-            if (m.seq >= event.seq || !admit(m)) continue;
-            yield m;
-            if (until?.(m)) return;
-          }
-        }
+        if (fills && expected !== undefined && event.seq > expected && (yield* fromHistory(expected, event.seq))) return;
         if (!admit(event)) continue;
         yield event;
         if (until?.(event)) return;
